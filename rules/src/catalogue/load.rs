@@ -1,0 +1,132 @@
+//! Reading baseline TOML into rules, with errors that point at file, line
+//! and key.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::validate::{self, RawRule};
+use super::{Baseline, Catalogue, Rule, BASELINE_FILE};
+use crate::error::CatalogueError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rule: Vec<Spanned<RawRule>>,
+}
+
+pub(super) fn from_dir(dir: &Path) -> Result<Catalogue, CatalogueError> {
+    let read = |name: &str| -> Result<Cow<'static, str>, CatalogueError> {
+        let file = dir.join(name);
+        std::fs::read_to_string(&file)
+            .map(Cow::Owned)
+            .map_err(|source| CatalogueError::Read { file, source })
+    };
+    let meta = read(BASELINE_FILE)?;
+    from_sources(dir, &meta, read)
+}
+
+/// Parses `baseline.toml` (`meta`) and every rule file it lists, fetched by
+/// name through `fetch`. `dir` is used only to name files in errors.
+pub(super) fn from_sources<F>(dir: &Path, meta: &str, fetch: F) -> Result<Catalogue, CatalogueError>
+where
+    F: Fn(&str) -> Result<Cow<'static, str>, CatalogueError>,
+{
+    let meta_path = dir.join(BASELINE_FILE);
+    let baseline: Baseline = parse(&meta_path, meta)?;
+    validate::baseline(&meta_path, meta, &baseline)?;
+
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
+    for name in &baseline.files {
+        let path = dir.join(name);
+        let text = fetch(name)?;
+        let parsed: RuleFile = parse(&path, &text)?;
+        for spanned in parsed.rule {
+            let line = line_of(&text, spanned.span());
+            let raw = spanned.into_inner();
+            let rule = validate::rule(&path, &text, name, raw)?;
+            if let Some((first_file, first_line)) = seen.get(&rule.id) {
+                return Err(CatalogueError::DuplicateId {
+                    file: path,
+                    line,
+                    rule: rule.id,
+                    first_file: first_file.clone(),
+                    first_line: *first_line,
+                });
+            }
+            seen.insert(rule.id.clone(), (path.clone(), line));
+            rules.push(rule);
+        }
+    }
+    Ok(Catalogue::new(baseline, rules))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, CatalogueError> {
+    toml::from_str(text).map_err(|err| syntax_error(path, text, &err))
+}
+
+/// Turns a TOML error into one sentence naming file, line and key.
+pub(crate) fn syntax_error(path: &Path, text: &str, err: &toml::de::Error) -> CatalogueError {
+    let (line, key) = match err.span() {
+        Some(span) => (line_of(text, span.clone()), key_at(text, span)),
+        None => (1, "-".to_owned()),
+    };
+    CatalogueError::Syntax {
+        file: path.to_owned(),
+        line,
+        key,
+        message: err.message().trim().replace('\n', " "),
+    }
+}
+
+/// 1-based line number of a byte span's start.
+pub(crate) fn line_of(text: &str, span: Range<usize>) -> usize {
+    let start = span.start.min(text.len());
+    text.as_bytes()[..start]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// 1-based line of the first occurrence of `needle`, or 1.
+pub(crate) fn line_of_text(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .map(|pos| line_of(text, pos..pos))
+        .unwrap_or(1)
+}
+
+/// The key written on the line where a span starts (`key = …`), or the
+/// table header (`[[rule]]`) when the span is a whole table.
+pub(crate) fn key_at(text: &str, span: Range<usize>) -> String {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    if let Some((key, _)) = line.split_once('=') {
+        let key = key.trim().trim_matches('"');
+        if !key.is_empty() && !key.contains(char::is_whitespace) {
+            return key.to_owned();
+        }
+    }
+    if line.starts_with('[') {
+        return line
+            .trim_matches(|c| c == '[' || c == ']')
+            .trim()
+            .to_owned();
+    }
+    // Inside a multi-line value: walk back to the line that opened it.
+    text[..line_start]
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let (key, _) = l.split_once('=')?;
+            let key = key.trim();
+            (!key.is_empty() && !key.contains(char::is_whitespace)).then(|| key.to_owned())
+        })
+        .unwrap_or_else(|| "-".to_owned())
+}

@@ -1,0 +1,110 @@
+//! Protocol-version rules: TLS-003 (TLS 1.2+ available) and TLS-004
+//! (TLS 1.3 offered).
+
+use serde_json::{json, Map, Value};
+
+use crate::catalogue::Catalogue;
+use crate::evidence::Evidence;
+use crate::finding::{Finding, Status};
+use crate::observe::{AttemptOutcome, TlsObservation, TlsVersion};
+
+/// `{"TLSv1.2": "accepted", "TLSv1.3": "rejected: …"}` for the evidence.
+pub(super) fn protocols_evidence(obs: &TlsObservation) -> Value {
+    let mut map = Map::new();
+    for a in &obs.attempts {
+        let v = match &a.outcome {
+            AttemptOutcome::Accepted { cipher_suite } => {
+                json!({"result": "accepted", "cipher_suite": cipher_suite})
+            }
+            AttemptOutcome::Rejected { reason } => json!({"result": "rejected", "reason": reason}),
+            AttemptOutcome::Failed { reason } => json!({"result": "failed", "reason": reason}),
+        };
+        map.insert(a.version.as_str().to_owned(), v);
+    }
+    Value::Object(map)
+}
+
+pub(super) fn protocol_findings(catalogue: &Catalogue, obs: &TlsObservation) -> Vec<Finding> {
+    let evidence = Evidence::new().with("protocols", protocols_evidence(obs));
+    let mut out = Vec::new();
+
+    if let Some(rule) = catalogue.rule("TLS-003") {
+        let modern = [TlsVersion::Tls12, TlsVersion::Tls13];
+        let finding = if modern.iter().any(|&v| obs.accepted(v)) {
+            let names: Vec<&str> = modern
+                .iter()
+                .filter(|&&v| obs.accepted(v))
+                .map(|v| v.as_str())
+                .collect();
+            Finding::for_rule(
+                rule,
+                &obs.target,
+                Status::Pass,
+                format!("{} accepted", names.join(" and ")),
+                evidence.clone(),
+            )
+        } else if let Some(reason) = failed_reason(obs, &modern) {
+            // One of the two attempts could not be completed: we cannot say
+            // that TLS 1.2+ is missing.
+            Finding::for_rule(
+                rule,
+                &obs.target,
+                Status::Error,
+                format!("could not assess: {reason}"),
+                evidence.clone(),
+            )
+        } else {
+            Finding::for_rule(
+                rule,
+                &obs.target,
+                Status::Fail,
+                "neither TLS 1.2 nor TLS 1.3 was accepted",
+                evidence.clone(),
+            )
+        };
+        out.push(finding);
+    }
+
+    if let Some(rule) = catalogue.rule("TLS-004") {
+        let finding = match obs.attempt(TlsVersion::Tls13) {
+            Some(AttemptOutcome::Accepted { .. }) => Finding::for_rule(
+                rule,
+                &obs.target,
+                Status::Pass,
+                "TLS 1.3 accepted",
+                evidence.clone(),
+            ),
+            Some(AttemptOutcome::Rejected { reason }) => Finding::for_rule(
+                rule,
+                &obs.target,
+                Status::Fail,
+                format!("TLS 1.3 not offered ({reason})"),
+                evidence.clone(),
+            ),
+            Some(AttemptOutcome::Failed { reason }) => Finding::for_rule(
+                rule,
+                &obs.target,
+                Status::Error,
+                format!("could not assess: {reason}"),
+                evidence.clone(),
+            ),
+            None => Finding::for_rule(
+                rule,
+                &obs.target,
+                Status::Error,
+                "TLS 1.3 was not tried",
+                evidence.clone(),
+            ),
+        };
+        out.push(finding);
+    }
+    out
+}
+
+fn failed_reason<'a>(obs: &'a TlsObservation, versions: &[TlsVersion]) -> Option<&'a str> {
+    versions.iter().find_map(|&v| match obs.attempt(v) {
+        Some(AttemptOutcome::Failed { reason }) => Some(reason.as_str()),
+        None => Some("not tried"),
+        _ => None,
+    })
+}

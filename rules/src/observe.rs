@@ -1,0 +1,10 @@
+//! What probes observe, as plain data. Probes in the agent fill these in;
+//! the evaluator turns them into findings. "Port closed", "handshake
+//! refused" and "certificate expired" are observations here, not errors.
+
+pub mod tls;
+
+pub use tls::{
+    AttemptOutcome, CertificateSummary, ChainObservation, KeyAlgorithm, ProtocolAttempt,
+    PublicKeySummary, TlsObservation, TlsVersion, TrustVerdict,
+};

@@ -1,0 +1,13 @@
+//! Helpers shared by the end-to-end tests: the real binaries, real servers
+//! (`openssl s_server`, the collector) on 127.0.0.1, a test PKI, a minimal
+//! HTTP client and promtool. Nothing here reaches beyond loopback.
+
+pub mod http;
+pub mod lab;
+pub mod net;
+pub mod pki;
+pub mod process;
+pub mod promtool;
+pub mod scrape;
+
+pub use process::{binary, Child, Collector, OpensslServer};

@@ -1,0 +1,186 @@
+//! The real binaries and real servers, as child processes that are killed
+//! when the test drops them.
+
+use std::fs;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::net::{free_port, wait_for_port};
+
+/// Path of a workspace binary (`trustwatch-agent`, `trustwatch-collector`)
+/// built into the same target folder as this test.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current test executable");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is not built: run `cargo build --workspace --bins` first (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// A child process killed on drop, so a failing test leaves no server behind.
+#[derive(Debug)]
+pub struct Child(pub std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs a binary to completion, bounded by `limit`; kills it past that.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn command");
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("poll child").is_some() {
+            return child.wait_with_output().expect("collect output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect output");
+            panic!(
+                "{cmd:?} did not finish within {limit:?}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `openssl s_server` on 127.0.0.1 with the given certificate.
+#[derive(Debug)]
+pub struct OpensslServer {
+    pub addr: SocketAddr,
+    _child: Child,
+}
+
+impl OpensslServer {
+    /// Starts `openssl s_server -www` with `cert`/`key` (and `chain` if
+    /// given) plus any `extra` flags such as `-no_tls1_3`.
+    pub fn start(cert: &Path, key: &Path, extra: &[&str]) -> OpensslServer {
+        assert!(
+            Path::new("/usr/bin/openssl").exists(),
+            "openssl is not installed: run scripts/test, which installs it"
+        );
+        let port = free_port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = Command::new("/usr/bin/openssl")
+            .arg("s_server")
+            .args(["-accept", &format!("127.0.0.1:{port}")])
+            .arg("-cert")
+            .arg(cert)
+            .arg("-key")
+            .arg(key)
+            .args(["-www", "-quiet"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start openssl s_server");
+        let child = Child(child);
+        assert!(
+            wait_for_port(addr, Duration::from_secs(10)),
+            "openssl s_server did not start on {addr}"
+        );
+        OpensslServer { addr, _child: child }
+    }
+}
+
+/// A real `trustwatch-collector serve` on 127.0.0.1.
+#[derive(Debug)]
+pub struct Collector {
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub ingest: SocketAddr,
+    pub http: SocketAddr,
+    child: Option<Child>,
+}
+
+impl Collector {
+    /// Writes a config under `dir` and starts the collector.
+    pub fn start(dir: &Path) -> Collector {
+        let ingest = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let config = dir.join("collector.toml");
+        fs::write(
+            &config,
+            format!(
+                "data_dir = \"data\"\n\n[ingest]\nlisten = \"{ingest}\"\nserver_names = [\"localhost\"]\nmax_report_bytes = 8388608\n\n[http]\nlisten = \"{http}\"\n\n[agents]\nstale_after_secs = 86400\n"
+            ),
+        )
+        .expect("write collector config");
+        let mut c = Collector {
+            dir: dir.to_owned(),
+            config,
+            ingest,
+            http,
+            child: None,
+        };
+        c.restart();
+        c
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new(binary("trustwatch-collector"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&self.config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start trustwatch-collector serve");
+        self.child = Some(Child(child));
+        assert!(
+            wait_for_port(self.ingest, Duration::from_secs(30))
+                && wait_for_port(self.http, Duration::from_secs(10)),
+            "collector did not listen on {} and {}",
+            self.ingest,
+            self.http
+        );
+    }
+
+    /// Issues an agent certificate into `out` with `agent-cert`.
+    pub fn agent_cert(&self, name: &str, site: &str, out: &Path) {
+        let result = run_bounded(
+            Command::new(binary("trustwatch-collector"))
+                .args(["agent-cert", name, "--site", site, "--out"])
+                .arg(out)
+                .arg("--config")
+                .arg(&self.config),
+            Duration::from_secs(30),
+        );
+        assert!(
+            result.status.success(),
+            "agent-cert failed: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.join("data").join("ca.crt")
+    }
+
+    pub fn scrape(&self) -> String {
+        let (status, body) = crate::http::get(self.http, "/metrics").expect("scrape /metrics");
+        assert_eq!(status, 200, "/metrics answered {status}");
+        body
+    }
+}

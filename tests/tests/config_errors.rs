@@ -1,0 +1,84 @@
+//! Broken configuration and baseline files: exit status 2 and one sentence
+//! on stderr naming the file, the line and the key. Nothing is started.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use trustwatch_e2e::binary;
+use trustwatch_e2e::process::run_bounded;
+
+fn assert_one_sentence_exit_2(cmd: &mut Command, file: &Path, line: usize, key: &str) {
+    let out = run_bounded(cmd, Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    let msg = lines[0];
+    let name = file.file_name().unwrap().to_string_lossy();
+    assert!(msg.contains(name.as_ref()), "file not named: {msg}");
+    assert!(msg.contains(&format!("line {line}")), "line {line} not named: {msg}");
+    assert!(msg.contains(key), "key {key} not named: {msg}");
+}
+
+#[test]
+fn malformed_collector_config_exits_2_naming_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("collector.toml");
+    fs::write(&config, "data_dir = \"data\"\n\n[ingest]\nlisten = \"127.0.0.1:1\"\nlisen = \"oops\"\n\n[http]\nlisten = \"127.0.0.1:2\"\n").unwrap();
+    assert_one_sentence_exit_2(
+        Command::new(binary("trustwatch-collector")).arg("serve").arg("--config").arg(&config),
+        &config,
+        5,
+        "lisen",
+    );
+    // A value of the wrong shape is named too.
+    fs::write(&config, "data_dir = \"data\"\n\n[ingest]\nlisten = \"not an address\"\n\n[http]\nlisten = \"127.0.0.1:2\"\n").unwrap();
+    assert_one_sentence_exit_2(
+        Command::new(binary("trustwatch-collector")).arg("serve").arg("--config").arg(&config),
+        &config,
+        4,
+        "listen",
+    );
+}
+
+#[test]
+fn malformed_agent_config_exits_2_naming_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("agent.toml");
+    fs::write(
+        &config,
+        "[collector]\nurl = \"https://127.0.0.1:1\"\nca = \"ca.crt\"\ncert = \"a.crt\"\nkey = \"a.key\"\n\n[schedule]\ninterval_secs = 3600\n\n[[tls]]\ntarget = \"127.0.0.1:443\"\nsnii = \"x\"\n",
+    )
+    .unwrap();
+    assert_one_sentence_exit_2(
+        Command::new(binary("trustwatch-agent")).args(["run", "--once", "--config"]).arg(&config),
+        &config,
+        12,
+        "snii",
+    );
+}
+
+#[test]
+fn malformed_baseline_file_exits_2_naming_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/baseline");
+    for entry in fs::read_dir(&src).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), tmp.path().join(entry.file_name())).unwrap();
+    }
+    let cert = tmp.path().join("cert.toml");
+    let text = fs::read_to_string(&cert).unwrap();
+    let text = text.replacen("severity = \"critical\"", "severity = \"catastrophic\"", 1);
+    let line = text.lines().position(|l| l.contains("catastrophic")).unwrap() + 1;
+    fs::write(&cert, text).unwrap();
+    assert_one_sentence_exit_2(
+        Command::new(binary("trustwatch-agent"))
+            .args(["scan", "--tls", "127.0.0.1:1", "--format", "json", "--baseline"])
+            .arg(tmp.path()),
+        &cert,
+        line,
+        "severity",
+    );
+}

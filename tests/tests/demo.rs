@@ -1,0 +1,98 @@
+//! The README's run command: `trustwatch-collector demo` on a fresh folder
+//! shows a failing finding in /metrics within 30 s of start.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use trustwatch_e2e::process::run_bounded;
+use trustwatch_e2e::{binary, http, scrape, Child};
+
+/// The first `http://127.0.0.1:PORT/metrics` printed by the demo.
+fn metrics_addr(line: &str) -> Option<SocketAddr> {
+    let start = line.find("http://")? + "http://".len();
+    let rest = &line[start..];
+    let end = rest.find("/metrics")?;
+    rest[..end].parse().ok()
+}
+
+#[test]
+fn demo_shows_a_failing_finding_in_metrics_within_30_seconds() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    let mut child = Command::new(binary("trustwatch-collector"))
+        .args(["demo", "--ingest-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--dir"])
+        .arg(tmp.path().join("demo"))
+        .env("TRUSTWATCH_AGENT_BIN", binary("trustwatch-agent"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start demo");
+    let stdout = child.stdout.take().expect("demo stdout");
+    let child = Child(child);
+
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = String::new();
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30).saturating_sub(started.elapsed()))
+            .unwrap_or_else(|_| panic!("demo printed no /metrics URL within 30 s:\n{printed}"));
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(addr) = metrics_addr(&line) {
+            break addr;
+        }
+    };
+
+    let failing = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no failing finding in /metrics within 30 s; demo printed:\n{printed}"
+        );
+        if let Ok((200, body)) = http::get(addr, "/metrics") {
+            let samples = scrape::parse(&body);
+            let fails: f64 = samples
+                .iter()
+                .filter(|s| s.name == "trustwatch_findings" && s.labels.get("status").map(String::as_str) == Some("fail"))
+                .map(|s| s.value)
+                .sum();
+            if fails > 0.0 {
+                break samples;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    // The deliberately expired demo endpoint fails CERT-001.
+    assert_eq!(
+        scrape::value(&failing, "trustwatch_rule_failing_targets", &[("rule_id", "CERT-001")]),
+        Some(1.0)
+    );
+    eprintln!("demo: failing finding in /metrics after {:?}", started.elapsed());
+    drop(child);
+}
+
+#[test]
+fn demo_once_exits_zero_after_the_first_report() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = run_bounded(
+        Command::new(binary("trustwatch-collector"))
+            .args(["demo", "--once", "--ingest-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--dir"])
+            .arg(tmp.path().join("demo"))
+            .env("TRUSTWATCH_AGENT_BIN", binary("trustwatch-agent")),
+        Duration::from_secs(90),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "demo --once failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("/metrics"), "{stdout}");
+    assert!(tmp.path().join("demo").is_dir());
+}
