@@ -12,6 +12,7 @@ pub mod finding;
 pub mod observe;
 pub mod report;
 pub mod severity;
+pub mod toml_location;
 
 pub use catalogue::{Baseline, Catalogue, Mode, Rule};
 pub use error::CatalogueError;

@@ -193,7 +193,7 @@ fn unknown_key_is_named_with_file_and_line() {
     let line = line_containing(tmp.path(), "tls.toml", "colour");
     assert!(msg.contains("tls.toml"), "{msg}");
     assert!(msg.contains(&format!("line {line}")), "{msg}");
-    assert!(msg.contains("`colour`"), "{msg}");
+    assert!(msg.contains("`rule[0].colour`"), "{msg}");
     assert!(!msg.contains('\n'), "one sentence: {msg}");
 }
 
@@ -205,7 +205,7 @@ fn unknown_severity_is_named_with_file_line_and_key() {
     let line = line_containing(tmp.path(), "cert.toml", "\"severe\"");
     assert!(msg.contains("cert.toml"), "{msg}");
     assert!(msg.contains(&format!("line {line}")), "{msg}");
-    assert!(msg.contains("`severity`"), "{msg}");
+    assert!(msg.contains("`rule[0].severity`"), "{msg}");
     assert!(msg.contains("severe"), "{msg}");
 }
 
@@ -256,4 +256,3 @@ fn missing_rule_file_names_the_file() {
     });
     assert!(msg.contains("tlsx.toml"), "{msg}");
 }
-

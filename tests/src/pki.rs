@@ -10,12 +10,14 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
+#[derive(Debug)]
 pub struct TestCa {
     issuer: Issuer<'static, KeyPair>,
     pub cert_pem: String,
 }
 
 /// A leaf written to disk: `cert` (PEM), `key` (PEM).
+#[derive(Debug)]
 pub struct Leaf {
     pub cert: PathBuf,
     pub key: PathBuf,
@@ -46,10 +48,19 @@ impl TestCa {
 
     /// A server leaf for `names`, valid from `now + from_days` to
     /// `now + to_days`, written to `dir/<stem>.{crt,key}`.
-    pub fn leaf(&self, dir: &Path, stem: &str, names: &[&str], from_days: i64, to_days: i64) -> Leaf {
+    pub fn leaf(
+        &self,
+        dir: &Path,
+        stem: &str,
+        names: &[&str],
+        from_days: i64,
+        to_days: i64,
+    ) -> Leaf {
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         let mut params = CertificateParams::new(names.clone()).expect("leaf params");
-        params.distinguished_name.push(DnType::CommonName, names[0].clone());
+        params
+            .distinguished_name
+            .push(DnType::CommonName, names[0].clone());
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let now = OffsetDateTime::now_utc();
         params.not_before = now + Duration::days(from_days);

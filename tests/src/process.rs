@@ -99,7 +99,10 @@ impl OpensslServer {
             wait_for_port(addr, Duration::from_secs(10)),
             "openssl s_server did not start on {addr}"
         );
-        OpensslServer { addr, _child: child }
+        OpensslServer {
+            addr,
+            _child: child,
+        }
     }
 }
 

@@ -39,7 +39,11 @@ pub fn check_metrics(scrape: &str) -> (bool, String) {
 
 /// Runs promtool with `args` from `dir`.
 pub fn run(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = promtool().args(args).current_dir(dir).output().expect("run promtool");
+    let out = promtool()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run promtool");
     (out.status.success(), combined(&out))
 }
 

@@ -18,7 +18,10 @@ fn assert_one_sentence_exit_2(cmd: &mut Command, file: &Path, line: usize, key: 
     let msg = lines[0];
     let name = file.file_name().unwrap().to_string_lossy();
     assert!(msg.contains(name.as_ref()), "file not named: {msg}");
-    assert!(msg.contains(&format!("line {line}")), "line {line} not named: {msg}");
+    assert!(
+        msg.contains(&format!("line {line}")),
+        "line {line} not named: {msg}"
+    );
     assert!(msg.contains(key), "key {key} not named: {msg}");
 }
 
@@ -28,7 +31,10 @@ fn malformed_collector_config_exits_2_naming_file_line_and_key() {
     let config = tmp.path().join("collector.toml");
     fs::write(&config, "data_dir = \"data\"\n\n[ingest]\nlisten = \"127.0.0.1:1\"\nlisen = \"oops\"\n\n[http]\nlisten = \"127.0.0.1:2\"\n").unwrap();
     assert_one_sentence_exit_2(
-        Command::new(binary("trustwatch-collector")).arg("serve").arg("--config").arg(&config),
+        Command::new(binary("trustwatch-collector"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config),
         &config,
         5,
         "lisen",
@@ -36,7 +42,10 @@ fn malformed_collector_config_exits_2_naming_file_line_and_key() {
     // A value of the wrong shape is named too.
     fs::write(&config, "data_dir = \"data\"\n\n[ingest]\nlisten = \"not an address\"\n\n[http]\nlisten = \"127.0.0.1:2\"\n").unwrap();
     assert_one_sentence_exit_2(
-        Command::new(binary("trustwatch-collector")).arg("serve").arg("--config").arg(&config),
+        Command::new(binary("trustwatch-collector"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config),
         &config,
         4,
         "listen",
@@ -53,7 +62,9 @@ fn malformed_agent_config_exits_2_naming_file_line_and_key() {
     )
     .unwrap();
     assert_one_sentence_exit_2(
-        Command::new(binary("trustwatch-agent")).args(["run", "--once", "--config"]).arg(&config),
+        Command::new(binary("trustwatch-agent"))
+            .args(["run", "--once", "--config"])
+            .arg(&config),
         &config,
         12,
         "snii",
@@ -71,11 +82,22 @@ fn malformed_baseline_file_exits_2_naming_file_line_and_key() {
     let cert = tmp.path().join("cert.toml");
     let text = fs::read_to_string(&cert).unwrap();
     let text = text.replacen("severity = \"critical\"", "severity = \"catastrophic\"", 1);
-    let line = text.lines().position(|l| l.contains("catastrophic")).unwrap() + 1;
+    let line = text
+        .lines()
+        .position(|l| l.contains("catastrophic"))
+        .unwrap()
+        + 1;
     fs::write(&cert, text).unwrap();
     assert_one_sentence_exit_2(
         Command::new(binary("trustwatch-agent"))
-            .args(["scan", "--tls", "127.0.0.1:1", "--format", "json", "--baseline"])
+            .args([
+                "scan",
+                "--tls",
+                "127.0.0.1:1",
+                "--format",
+                "json",
+                "--baseline",
+            ])
             .arg(tmp.path()),
         &cert,
         line,

@@ -22,16 +22,17 @@ fn metric_names(expr: &str, out: &mut BTreeSet<String>) {
         let c = bytes[i];
         if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
             let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':') {
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':')
+            {
                 i += 1;
             }
             let word = &expr[start..i];
             let prev = expr[..start].chars().last();
             // Skip label values ("…"), label names ({x=…}, by (x)) and the
             // right side of `$var`.
-            if word.contains("trustwatch") && prev != Some('"') && prev != Some('$') {
-                out.insert(word.to_owned());
-            } else if word == "up" {
+            let is_metric = word.contains("trustwatch") && prev != Some('"') && prev != Some('$');
+            if is_metric || word == "up" {
                 out.insert(word.to_owned());
             }
         } else {
@@ -45,7 +46,9 @@ fn dashboard_exprs(v: &Value, out: &mut Vec<String>) {
         Value::Object(map) => {
             for (k, v) in map {
                 match (k.as_str(), v) {
-                    ("expr", Value::String(s)) | ("definition", Value::String(s)) => out.push(s.clone()),
+                    ("expr", Value::String(s)) | ("definition", Value::String(s)) => {
+                        out.push(s.clone())
+                    }
                     _ => dashboard_exprs(v, out),
                 }
             }
@@ -66,7 +69,15 @@ fn rule_lines(text: &str, key: &str) -> Vec<String> {
 #[test]
 fn rule_files_pass_promtool_check_and_unit_tests() {
     let dir = dashboards();
-    let (ok, out) = promtool::run(&dir, &["check", "rules", "prometheus/alerts.yml", "prometheus/recording.yml"]);
+    let (ok, out) = promtool::run(
+        &dir,
+        &[
+            "check",
+            "rules",
+            "prometheus/alerts.yml",
+            "prometheus/recording.yml",
+        ],
+    );
     assert!(ok, "{out}");
     let (ok, out) = promtool::run(&dir, &["test", "rules", "tests/alerts_test.yml"]);
     assert!(ok, "{out}");
@@ -95,15 +106,24 @@ fn every_metric_used_by_dashboards_and_rules_is_in_a_real_scrape() {
     for e in &exprs {
         metric_names(e, &mut used);
     }
-    assert!(used.len() >= 8, "suspiciously few metric names found: {used:?}");
+    assert!(
+        used.len() >= 8,
+        "suspiciously few metric names found: {used:?}"
+    );
 
     let lab = Lab::start();
-    let exported: BTreeSet<String> = scrape::parse(&lab.collector.scrape()).into_iter().map(|s| s.name).collect();
+    let exported: BTreeSet<String> = scrape::parse(&lab.collector.scrape())
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     let missing: Vec<&String> = used
         .iter()
         .filter(|n| !exported.contains(*n) && !recorded.contains(*n) && n.as_str() != "up")
         .collect();
-    assert!(missing.is_empty(), "used by dashboards/rules but not exported: {missing:?}\nexported: {exported:?}");
+    assert!(
+        missing.is_empty(),
+        "used by dashboards/rules but not exported: {missing:?}\nexported: {exported:?}"
+    );
 }
 
 #[test]

@@ -23,7 +23,14 @@ fn demo_shows_a_failing_finding_in_metrics_within_30_seconds() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let started = Instant::now();
     let mut child = Command::new(binary("trustwatch-collector"))
-        .args(["demo", "--ingest-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--dir"])
+        .args([
+            "demo",
+            "--ingest-listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--dir",
+        ])
         .arg(tmp.path().join("demo"))
         .env("TRUSTWATCH_AGENT_BIN", binary("trustwatch-agent"))
         .stdin(Stdio::null())
@@ -63,7 +70,10 @@ fn demo_shows_a_failing_finding_in_metrics_within_30_seconds() {
             let samples = scrape::parse(&body);
             let fails: f64 = samples
                 .iter()
-                .filter(|s| s.name == "trustwatch_findings" && s.labels.get("status").map(String::as_str) == Some("fail"))
+                .filter(|s| {
+                    s.name == "trustwatch_findings"
+                        && s.labels.get("status").map(String::as_str) == Some("fail")
+                })
                 .map(|s| s.value)
                 .sum();
             if fails > 0.0 {
@@ -74,10 +84,17 @@ fn demo_shows_a_failing_finding_in_metrics_within_30_seconds() {
     };
     // The deliberately expired demo endpoint fails CERT-001.
     assert_eq!(
-        scrape::value(&failing, "trustwatch_rule_failing_targets", &[("rule_id", "CERT-001")]),
+        scrape::value(
+            &failing,
+            "trustwatch_rule_failing_targets",
+            &[("rule_id", "CERT-001")]
+        ),
         Some(1.0)
     );
-    eprintln!("demo: failing finding in /metrics after {:?}", started.elapsed());
+    eprintln!(
+        "demo: failing finding in /metrics after {:?}",
+        started.elapsed()
+    );
     drop(child);
 }
 
@@ -86,13 +103,25 @@ fn demo_once_exits_zero_after_the_first_report() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = run_bounded(
         Command::new(binary("trustwatch-collector"))
-            .args(["demo", "--once", "--ingest-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--dir"])
+            .args([
+                "demo",
+                "--once",
+                "--ingest-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+                "--dir",
+            ])
             .arg(tmp.path().join("demo"))
             .env("TRUSTWATCH_AGENT_BIN", binary("trustwatch-agent")),
         Duration::from_secs(90),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "demo --once failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "demo --once failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("/metrics"), "{stdout}");
     assert!(tmp.path().join("demo").is_dir());
 }

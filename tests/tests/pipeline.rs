@@ -14,7 +14,11 @@ fn expired_certificate_failure_reaches_the_prometheus_aggregates() {
 
     // Exactly one target (the expired server) fails CERT-001.
     assert_eq!(
-        scrape::value(&samples, "trustwatch_rule_failing_targets", &[("site", SITE), ("rule_id", "CERT-001")]),
+        scrape::value(
+            &samples,
+            "trustwatch_rule_failing_targets",
+            &[("site", SITE), ("rule_id", "CERT-001")]
+        ),
         Some(1.0),
         "scrape:\n{text}"
     );
@@ -26,22 +30,40 @@ fn expired_certificate_failure_reaches_the_prometheus_aggregates() {
     .unwrap_or(0.0);
     assert!(critical_failures >= 1.0, "no critical failure in:\n{text}");
     assert_eq!(
-        scrape::value(&samples, "trustwatch_agents", &[("site", SITE), ("state", "active")]),
+        scrape::value(
+            &samples,
+            "trustwatch_agents",
+            &[("site", SITE), ("state", "active")]
+        ),
         Some(1.0)
     );
-    assert!(scrape::value(&samples, "trustwatch_collector_reports_ingested_total", &[]).unwrap_or(0.0) >= 1.0);
+    assert!(
+        scrape::value(&samples, "trustwatch_collector_reports_ingested_total", &[]).unwrap_or(0.0)
+            >= 1.0
+    );
 
     // The earliest expiry is the expired certificate's, about 5 days ago.
-    let earliest = scrape::value(&samples, "trustwatch_certificate_expiry_earliest_timestamp_seconds", &[("site", SITE)])
-        .expect("certificate expiry gauge");
+    let earliest = scrape::value(
+        &samples,
+        "trustwatch_certificate_expiry_earliest_timestamp_seconds",
+        &[("site", SITE)],
+    )
+    .expect("certificate expiry gauge");
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
     let days = (now - earliest) / 86_400.0;
-    assert!((4.0..6.0).contains(&days), "earliest expiry {days} days ago");
+    assert!(
+        (4.0..6.0).contains(&days),
+        "earliest expiry {days} days ago"
+    );
 
     // No per-host label anywhere: cardinality stays bounded.
     for s in &samples {
         for key in s.labels.keys() {
-            assert!(!["target", "host", "instance_host", "agent"].contains(&key.as_str()), "per-host label {key} on {}", s.name);
+            assert!(
+                !["target", "host", "instance_host", "agent"].contains(&key.as_str()),
+                "per-host label {key} on {}",
+                s.name
+            );
         }
     }
 
@@ -53,7 +75,8 @@ fn expired_certificate_failure_reaches_the_prometheus_aggregates() {
 #[test]
 fn findings_api_shows_per_target_detail() {
     let lab = Lab::start();
-    let (status, body) = http::get(lab.collector.http, "/api/v1/findings?rule_id=CERT-001").expect("findings api");
+    let (status, body) =
+        http::get(lab.collector.http, "/api/v1/findings?rule_id=CERT-001").expect("findings api");
     assert_eq!(status, 200, "{body}");
     let findings: Vec<Value> = serde_json::from_str(&body).expect("findings JSON array");
     assert_eq!(findings.len(), 2, "{body}");
@@ -72,7 +95,8 @@ fn findings_api_shows_per_target_detail() {
 
     // A second cycle updates the current state rather than duplicating it.
     lab.run_agent_once();
-    let (_, body) = http::get(lab.collector.http, "/api/v1/findings?rule_id=CERT-001").expect("findings api");
+    let (_, body) =
+        http::get(lab.collector.http, "/api/v1/findings?rule_id=CERT-001").expect("findings api");
     let again: Vec<Value> = serde_json::from_str(&body).expect("findings JSON array");
     assert_eq!(again.len(), 2, "{body}");
 }

@@ -12,6 +12,7 @@ use toml::Spanned;
 use super::validate::{self, RawRule};
 use super::{Baseline, Catalogue, Rule, BASELINE_FILE};
 use crate::error::CatalogueError;
+use crate::toml_location;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,10 +73,7 @@ fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, C
 
 /// Turns a TOML error into one sentence naming file, line and key.
 pub(crate) fn syntax_error(path: &Path, text: &str, err: &toml::de::Error) -> CatalogueError {
-    let (line, key) = match err.span() {
-        Some(span) => (line_of(text, span.clone()), key_at(text, span)),
-        None => (1, "-".to_owned()),
-    };
+    let (line, key) = toml_location::of_error(text, err);
     CatalogueError::Syntax {
         file: path.to_owned(),
         line,
@@ -86,47 +84,7 @@ pub(crate) fn syntax_error(path: &Path, text: &str, err: &toml::de::Error) -> Ca
 
 /// 1-based line number of a byte span's start.
 pub(crate) fn line_of(text: &str, span: Range<usize>) -> usize {
-    let start = span.start.min(text.len());
-    text.as_bytes()[..start]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    toml_location::line_of(text, span.start)
 }
 
-/// 1-based line of the first occurrence of `needle`, or 1.
-pub(crate) fn line_of_text(text: &str, needle: &str) -> usize {
-    text.find(needle)
-        .map(|pos| line_of(text, pos..pos))
-        .unwrap_or(1)
-}
-
-/// The key written on the line where a span starts (`key = …`), or the
-/// table header (`[[rule]]`) when the span is a whole table.
-pub(crate) fn key_at(text: &str, span: Range<usize>) -> String {
-    let start = span.start.min(text.len());
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or("").trim();
-    if let Some((key, _)) = line.split_once('=') {
-        let key = key.trim().trim_matches('"');
-        if !key.is_empty() && !key.contains(char::is_whitespace) {
-            return key.to_owned();
-        }
-    }
-    if line.starts_with('[') {
-        return line
-            .trim_matches(|c| c == '[' || c == ']')
-            .trim()
-            .to_owned();
-    }
-    // Inside a multi-line value: walk back to the line that opened it.
-    text[..line_start]
-        .lines()
-        .rev()
-        .find_map(|l| {
-            let (key, _) = l.split_once('=')?;
-            let key = key.trim();
-            (!key.is_empty() && !key.contains(char::is_whitespace)).then(|| key.to_owned())
-        })
-        .unwrap_or_else(|| "-".to_owned())
-}
+pub(crate) use toml_location::line_of_text;

@@ -66,7 +66,8 @@ pub(super) fn certificate_findings(
                 t,
                 Status::Fail,
                 format!(
-                    "certificate expired {days} days ago ({})",
+                    "certificate expired {} ago ({})",
+                    plural(days, "day"),
                     rfc3339(leaf.not_after)
                 ),
                 ev,
@@ -91,14 +92,14 @@ pub(super) fn certificate_findings(
                 rule,
                 t,
                 Status::Pass,
-                format!("{days} days until expiry"),
+                format!("{} until expiry", span(left)),
                 ev,
             )
         } else if left <= Duration::days(IMMINENT_EXPIRY_DAYS) {
             let summary = if left.is_negative() {
                 "certificate has already expired (see CERT-001)".to_owned()
             } else {
-                format!("{days} days until expiry")
+                format!("{} until expiry", span(left))
             };
             Finding::for_rule(rule, t, Status::Fail, summary, ev)
                 .with_severity(rule.severity.max(Severity::High))
@@ -107,7 +108,7 @@ pub(super) fn certificate_findings(
                 rule,
                 t,
                 Status::Fail,
-                format!("{days} days until expiry"),
+                format!("{} until expiry", span(left)),
                 ev,
             )
         }
@@ -206,11 +207,20 @@ pub(super) fn certificate_findings(
                 rule,
                 t,
                 Status::Fail,
-                format!("valid for {days} days, over the {limit}-day limit"),
+                format!(
+                    "valid for {}, over the {limit}-day limit",
+                    plural(days, "day")
+                ),
                 ev,
             )
         } else {
-            Finding::for_rule(rule, t, Status::Pass, format!("valid for {days} days"), ev)
+            Finding::for_rule(
+                rule,
+                t,
+                Status::Pass,
+                format!("valid for {}", plural(days, "day")),
+                ev,
+            )
         }
     });
 
@@ -300,6 +310,23 @@ fn chain_evidence(chain: &ChainObservation) -> serde_json::Value {
             "self_signed": c.self_signed,
         }))
         .collect::<Vec<_>>())
+}
+
+/// "3 days", "1 day", or hours when under a day: "0 days" reads as expired.
+fn span(d: Duration) -> String {
+    if d >= Duration::days(1) {
+        plural(d.whole_days(), "day")
+    } else {
+        plural(d.whole_hours().max(0), "hour")
+    }
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {

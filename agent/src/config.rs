@@ -1,0 +1,234 @@
+//! The daemon's config file: parsed (serde, `deny_unknown_fields`), then
+//! validated — files exist and parse, the URL is https, numbers are in
+//! range — all before any socket is opened. Every error names the file,
+//! the line and the key.
+
+mod raw;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::DnsName;
+use toml::Spanned;
+use trustwatch_rules::toml_location;
+use trustwatch_rules::Catalogue;
+
+use self::raw::RawConfig;
+use crate::error::{Error, Result};
+use crate::pem;
+use crate::probe::tls::{Anchors, TlsProbeConfig};
+use crate::probe::Limits;
+use crate::target::Target;
+use crate::upload::Collector;
+
+pub const INTERVAL_SECS: std::ops::RangeInclusive<i64> = 10..=604_800;
+pub const DEFAULT_INTERVAL_SECS: i64 = 3600;
+pub const TIMEOUT_SECS: std::ops::RangeInclusive<i64> = 1..=120;
+pub const DEFAULT_TIMEOUT_SECS: i64 = 10;
+
+/// A validated daemon configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub file: PathBuf,
+    /// Goes into each report's `vantage`; identity comes from the client
+    /// certificate, not from this.
+    pub agent_name: Option<String>,
+    pub collector: Collector,
+    pub interval: Duration,
+    pub limits: Limits,
+    pub catalogue: Arc<Catalogue>,
+    pub tls: Vec<TlsProbeConfig>,
+}
+
+impl Config {
+    pub fn load(file: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(file).map_err(|source| Error::ConfigRead {
+            file: file.to_owned(),
+            source,
+        })?;
+        Config::parse(file, &text)
+    }
+
+    /// Parses and validates `text`, read from `file` (used for messages and
+    /// to resolve relative paths).
+    pub fn parse(file: &Path, text: &str) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, key) = toml_location::of_error(text, &e);
+            Error::Config {
+                file: file.to_owned(),
+                line,
+                key,
+                problem: e.message().trim().to_owned(),
+            }
+        })?;
+        Validator { file, text }.validate(raw)
+    }
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl Validator<'_> {
+    fn error<T>(
+        &self,
+        at: &Spanned<T>,
+        key: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Error {
+        Error::Config {
+            file: self.file.to_owned(),
+            line: toml_location::line_of(self.text, at.span().start),
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+
+    /// Relative paths are relative to the config file's folder, so a
+    /// config and its certificates can be moved together.
+    fn path(&self, value: &Spanned<String>) -> PathBuf {
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        dir.join(value.get_ref())
+    }
+
+    fn pem_error(&self, at: &Spanned<String>, key: &str, e: Error) -> Error {
+        match e {
+            Error::Pem { path, problem } => {
+                self.error(at, key, format!("{}: {problem}", path.display()))
+            }
+            other => self.error(at, key, other.to_string()),
+        }
+    }
+
+    fn range(
+        &self,
+        value: Option<&Spanned<i64>>,
+        key: &str,
+        range: &std::ops::RangeInclusive<i64>,
+        default: i64,
+    ) -> Result<u64> {
+        match value {
+            None => Ok(default as u64),
+            Some(v) if range.contains(v.get_ref()) => Ok(*v.get_ref() as u64),
+            Some(v) => Err(self.error(
+                v,
+                key,
+                format!(
+                    "must be from {} to {}, not {}",
+                    range.start(),
+                    range.end(),
+                    v.get_ref()
+                ),
+            )),
+        }
+    }
+
+    fn validate(&self, raw: RawConfig) -> Result<Config> {
+        let c = &raw.collector;
+        let ca_path = self.path(&c.ca);
+        let roots =
+            pem::certificates(&ca_path).map_err(|e| self.pem_error(&c.ca, "collector.ca", e))?;
+        let cert_path = self.path(&c.cert);
+        let cert = pem::certificates(&cert_path)
+            .map_err(|e| self.pem_error(&c.cert, "collector.cert", e))?;
+        let key_path = self.path(&c.key);
+        let key =
+            pem::private_key(&key_path).map_err(|e| self.pem_error(&c.key, "collector.key", e))?;
+        let collector = Collector::new(c.url.get_ref(), roots, cert, key).map_err(|e| match e {
+            Error::Invalid { what, problem } => {
+                let at = match what {
+                    "ca" => &c.ca,
+                    "cert" => &c.cert,
+                    "key" => &c.key,
+                    _ => &c.url,
+                };
+                self.error(at, format!("collector.{what}"), problem)
+            }
+            other => self.error(&c.url, "collector", other.to_string()),
+        })?;
+
+        let interval = self.range(
+            raw.schedule.interval_secs.as_ref(),
+            "schedule.interval_secs",
+            &INTERVAL_SECS,
+            DEFAULT_INTERVAL_SECS,
+        )?;
+        let timeout = self.range(
+            raw.scan.timeout_secs.as_ref(),
+            "scan.timeout_secs",
+            &TIMEOUT_SECS,
+            DEFAULT_TIMEOUT_SECS,
+        )?;
+
+        let catalogue = match &raw.scan.baseline {
+            None => Catalogue::embedded()?,
+            Some(dir) => Catalogue::load_dir(&self.path(dir))
+                .map_err(|e| self.error(dir, "scan.baseline", e.to_string()))?,
+        };
+
+        let mut tls = Vec::with_capacity(raw.tls.len());
+        for (i, entry) in raw.tls.iter().enumerate() {
+            let target = Target::parse(entry.target.get_ref()).map_err(|e| match e {
+                Error::Target { input, reason } => self.error(
+                    &entry.target,
+                    format!("tls[{i}].target"),
+                    format!("{input:?}: {reason}"),
+                ),
+                other => other,
+            })?;
+            let sni = match &entry.sni {
+                None => None,
+                Some(s) => Some(
+                    DnsName::try_from(s.get_ref().to_ascii_lowercase())
+                        .ok()
+                        .filter(|_| s.get_ref().parse::<std::net::IpAddr>().is_err())
+                        .ok_or_else(|| {
+                            self.error(
+                                s,
+                                format!("tls[{i}].sni"),
+                                format!("{:?} is not a DNS name", s.get_ref()),
+                            )
+                        })?,
+                ),
+            };
+            let mut anchors = Anchors::default();
+            for ca in &entry.ca {
+                let found = pem::anchors(&self.path(ca))
+                    .map_err(|e| self.pem_error(ca, &format!("tls[{i}].ca"), e))?;
+                anchors.private.extend(found);
+            }
+            tls.push(TlsProbeConfig {
+                target,
+                sni,
+                anchors,
+            });
+        }
+        if tls.is_empty() {
+            return Err(Error::Config {
+                file: self.file.to_owned(),
+                line: toml_location::line_of(self.text, self.text.len()),
+                key: "tls".into(),
+                problem: "nothing to scan: add at least one [[tls]] table with a target".into(),
+            });
+        }
+
+        Ok(Config {
+            file: self.file.to_owned(),
+            agent_name: raw
+                .agent
+                .name
+                .map(Spanned::into_inner)
+                .filter(|n| !n.trim().is_empty()),
+            collector,
+            interval: Duration::from_secs(interval),
+            limits: Limits::with_timeout(Duration::from_secs(timeout)),
+            catalogue: Arc::new(catalogue),
+            tls,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

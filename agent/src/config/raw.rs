@@ -1,0 +1,56 @@
+//! The daemon config file as written, before validation. The key names are
+//! a contract: the collector's `demo` command generates this file.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    pub agent: RawAgent,
+    pub collector: RawCollector,
+    #[serde(default)]
+    pub schedule: RawSchedule,
+    #[serde(default)]
+    pub scan: RawScan,
+    #[serde(default)]
+    pub tls: Vec<RawTls>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAgent {
+    pub name: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCollector {
+    pub url: Spanned<String>,
+    pub ca: Spanned<String>,
+    pub cert: Spanned<String>,
+    pub key: Spanned<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSchedule {
+    pub interval_secs: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScan {
+    pub timeout_secs: Option<Spanned<i64>>,
+    pub baseline: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTls {
+    pub target: Spanned<String>,
+    pub sni: Option<Spanned<String>>,
+    #[serde(default)]
+    pub ca: Vec<Spanned<String>>,
+}

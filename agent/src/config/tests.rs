@@ -1,0 +1,189 @@
+use super::*;
+
+/// A folder with the collector CA and an agent identity, as `demo` makes.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["agent".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    std::fs::write(dir.path().join("ca.crt"), ca.pem()).unwrap();
+    std::fs::write(dir.path().join("agent.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("agent.key"), key.serialize_pem()).unwrap();
+    dir
+}
+
+const GOOD: &str = r#"[agent]
+name = "demo-agent"
+
+[collector]
+url = "https://127.0.0.1:8443"
+ca = "ca.crt"
+cert = "agent.crt"
+key = "agent.key"
+
+[schedule]
+interval_secs = 3600
+
+[scan]
+timeout_secs = 5
+
+[[tls]]
+target = "127.0.0.1:8443"
+sni = "localhost"
+ca = ["ca.crt"]
+
+[[tls]]
+target = "[::1]:443"
+"#;
+
+fn parse(dir: &tempfile::TempDir, text: &str) -> Result<Config> {
+    Config::parse(&dir.path().join("agent.toml"), text)
+}
+
+/// (line, key, problem) of a config error.
+fn error(text: &str) -> (usize, String, String) {
+    let dir = fixture();
+    match parse(&dir, text) {
+        Err(Error::Config {
+            line, key, problem, ..
+        }) => (line, key, problem),
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_documented_example_is_valid() {
+    let dir = fixture();
+    let config = parse(&dir, GOOD).unwrap();
+    assert_eq!(config.agent_name.as_deref(), Some("demo-agent"));
+    assert_eq!(config.interval, Duration::from_secs(3600));
+    assert_eq!(config.limits.timeout, Duration::from_secs(5));
+    assert_eq!(
+        config.collector.reports_url(),
+        "https://127.0.0.1:8443/api/v1/reports"
+    );
+    assert_eq!(config.tls.len(), 2);
+    assert_eq!(
+        config.tls[0].sni.as_ref().map(|s| s.as_ref()),
+        Some("localhost")
+    );
+    assert_eq!(config.tls[0].anchors.private.len(), 1);
+    assert_eq!(config.tls[1].target.as_str(), "[::1]:443");
+}
+
+#[test]
+fn optional_tables_take_defaults() {
+    let dir = fixture();
+    let text = "[collector]\nurl = \"https://c.example\"\nca = \"ca.crt\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n[[tls]]\ntarget = \"127.0.0.1:1\"\n";
+    let config = parse(&dir, text).unwrap();
+    assert_eq!(config.interval, Duration::from_secs(3600));
+    assert_eq!(config.limits.timeout, Duration::from_secs(10));
+    assert_eq!(config.agent_name, None);
+}
+
+#[test]
+fn unknown_keys_are_named_with_their_line() {
+    let (line, key, problem) = error(&GOOD.replace(
+        "key = \"agent.key\"",
+        "key = \"agent.key\"\nkeyfile = \"x\"",
+    ));
+    assert_eq!((line, key.as_str()), (9, "collector.keyfile"));
+    assert!(problem.contains("unknown field `keyfile`"), "{problem}");
+}
+
+#[test]
+fn wrong_types_are_named() {
+    let (line, key, _) = error(&GOOD.replace("interval_secs = 3600", "interval_secs = \"hourly\""));
+    assert_eq!((line, key.as_str()), (11, "schedule.interval_secs"));
+}
+
+#[test]
+fn url_must_be_https() {
+    let (line, key, problem) =
+        error(&GOOD.replace("https://127.0.0.1:8443", "http://127.0.0.1:8443"));
+    assert_eq!((line, key.as_str()), (5, "collector.url"));
+    assert!(problem.contains("https://"), "{problem}");
+}
+
+#[test]
+fn ranges_are_checked() {
+    let (line, key, problem) = error(&GOOD.replace("interval_secs = 3600", "interval_secs = 5"));
+    assert_eq!((line, key.as_str()), (11, "schedule.interval_secs"));
+    assert_eq!(problem, "must be from 10 to 604800, not 5");
+    let (line, key, _) = error(&GOOD.replace("timeout_secs = 5", "timeout_secs = 0"));
+    assert_eq!((line, key.as_str()), (14, "scan.timeout_secs"));
+}
+
+#[test]
+fn missing_files_name_the_path() {
+    let (line, key, problem) = error(&GOOD.replace("cert = \"agent.crt\"", "cert = \"nope.crt\""));
+    assert_eq!((line, key.as_str()), (7, "collector.cert"));
+    assert!(problem.contains("nope.crt: cannot be read"), "{problem}");
+    let (line, key, problem) = error(&GOOD.replace("ca = [\"ca.crt\"]", "ca = [\"agent.key\"]"));
+    assert_eq!((line, key.as_str()), (19, "tls[0].ca"));
+    assert!(problem.contains("no PEM certificate"), "{problem}");
+}
+
+#[test]
+fn mismatched_key_is_refused() {
+    let dir = fixture();
+    let other = rcgen::KeyPair::generate().unwrap();
+    std::fs::write(dir.path().join("other.key"), other.serialize_pem()).unwrap();
+    match parse(
+        &dir,
+        &GOOD.replace("key = \"agent.key\"", "key = \"other.key\""),
+    ) {
+        Err(Error::Config { line: 8, key, .. }) => assert_eq!(key, "collector.key"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn targets_and_sni_are_validated() {
+    let (line, key, problem) =
+        error(&GOOD.replace("target = \"[::1]:443\"", "target = \"::1:443\""));
+    assert_eq!((line, key.as_str()), (22, "tls[1].target"));
+    assert!(problem.contains("brackets"), "{problem}");
+    let (_, key, _) = error(&GOOD.replace("sni = \"localhost\"", "sni = \"10.0.0.1\""));
+    assert_eq!(key, "tls[0].sni");
+}
+
+#[test]
+fn no_targets_is_nothing_to_scan() {
+    let text = GOOD.split("[[tls]]").next().unwrap();
+    let (_, key, problem) = error(text);
+    assert_eq!(key, "tls");
+    assert!(problem.starts_with("nothing to scan"), "{problem}");
+}
+
+#[test]
+fn missing_required_keys_are_reported() {
+    let (_, key, problem) = error(&GOOD.replace("url = \"https://127.0.0.1:8443\"\n", ""));
+    assert!(key.starts_with("collector"), "{key}");
+    assert!(problem.contains("missing field `url`"), "{problem}");
+}
+
+#[test]
+fn messages_are_one_line_naming_file_line_and_key() {
+    let dir = fixture();
+    let err = parse(
+        &dir,
+        &GOOD.replace("interval_secs = 3600", "interval_secs = 5"),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.ends_with(
+            "agent.toml line 11, key `schedule.interval_secs`: must be from 10 to 604800, not 5"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains('\n'));
+}

@@ -1,0 +1,19 @@
+//! The Trustwatch agent: probes an NHS trust's estate, judges what it sees
+//! against the baseline (`trustwatch-rules`) and reports to the collector.
+//!
+//! `scan` is one-shot, for a person or a pipeline; `run` is the daemon.
+//! Library code never prints or exits: the binary (`main.rs`) does that.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod error;
+pub mod net;
+pub mod output;
+pub mod pem;
+pub mod probe;
+pub mod scan;
+pub mod target;
+pub mod upload;
+
+pub use error::{Error, Result};

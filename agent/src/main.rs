@@ -1,0 +1,114 @@
+//! `trustwatch-agent`: parses the command line, runs the library, prints,
+//! and maps outcomes to exit status (0 ok, 1 findings or upload failed,
+//! 2 bad usage, config or input).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use trustwatch_agent::cli::{Cli, Command, RunArgs, ScanArgs, ScanPlan};
+use trustwatch_agent::config::Config;
+use trustwatch_agent::daemon::Daemon;
+use trustwatch_agent::output::{self, Format};
+
+const BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(format_args!("cannot start the async runtime: {e}"), 1),
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Scan(args) => scan(&args).await,
+            Command::Run(args) => run(&args).await,
+        }
+    })
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// One line on stderr, naming the input at fault. The library's errors
+/// already carry their cause in their message, so only the top is printed.
+fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("trustwatch-agent: {message}");
+    ExitCode::from(code)
+}
+
+async fn scan(args: &ScanArgs) -> ExitCode {
+    let plan = match ScanPlan::from_args(args) {
+        Ok(plan) => plan,
+        Err(e) => return fail(e, BAD_INPUT),
+    };
+    let report = plan.run().await;
+    let format = plan.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Json
+    });
+    let printed = output::render(&report, format)
+        .context("cannot render the report")
+        .and_then(|text| {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .context("cannot write the report to stdout")
+        });
+    if let Err(e) = printed {
+        return fail(format_args!("{e:#}"), 1);
+    }
+    ExitCode::from(u8::from(report.fails_at(plan.fail_on)))
+}
+
+async fn run(args: &RunArgs) -> ExitCode {
+    let config = match Config::load(&args.config) {
+        Ok(config) => config,
+        Err(e) => return fail(e, BAD_INPUT),
+    };
+    let daemon = Daemon::new(config);
+    if args.once {
+        return match daemon.cycle().await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => fail(e, 1),
+        };
+    }
+    daemon.run(shutdown_signal()).await;
+    ExitCode::SUCCESS
+}
+
+/// Completes on Ctrl-C, or on SIGTERM from a service manager.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the agent");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => {
+            if let Err(e) = result {
+                tracing::error!(error = %e, "cannot listen for Ctrl-C; stopping");
+            }
+        }
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}

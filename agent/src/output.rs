@@ -1,0 +1,172 @@
+//! Rendering a report for people (`table`) and for programs (`json`).
+//! Rendering returns text; printing it is the binary's business.
+
+use std::fmt::Write as _;
+
+use trustwatch_rules::{Report, Status};
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// An aligned table and a one-line tally, for a person at a terminal.
+    Table,
+    /// One JSON object per design.md "Contracts", for pipelines.
+    Json,
+}
+
+pub fn render(report: &Report, format: Format) -> Result<String, serde_json::Error> {
+    match format {
+        Format::Json => serde_json::to_string_pretty(report).map(|mut s| {
+            s.push('\n');
+            s
+        }),
+        Format::Table => Ok(table(report)),
+    }
+}
+
+/// Longest summary shown in the table; the JSON always has all of it.
+const MAX_SUMMARY: usize = 100;
+
+pub fn table(report: &Report) -> String {
+    let header = ["RULE", "SEVERITY", "STATUS", "TARGET", "SUMMARY"];
+    let rows: Vec<[String; 5]> = report
+        .findings
+        .iter()
+        .map(|f| {
+            [
+                f.rule_id.clone(),
+                f.severity.to_string(),
+                f.status.to_string(),
+                f.target.clone(),
+                shorten(&f.summary, MAX_SUMMARY),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: [&str; 5]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                let _ = write!(text, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header);
+    for row in &rows {
+        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    }
+    out.push('\n');
+    out.push_str(&tally(report));
+    out.push('\n');
+    out
+}
+
+/// E.g. `8 findings: 6 pass, 1 fail, 1 error, 0 not applicable`.
+pub fn tally(report: &Report) -> String {
+    let count = |s: Status| report.findings.iter().filter(|f| f.status == s).count();
+    format!(
+        "{} findings: {} pass, {} fail, {} error, {} not applicable",
+        report.findings.len(),
+        count(Status::Pass),
+        count(Status::Fail),
+        count(Status::Error),
+        count(Status::NotApplicable),
+    )
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    // Control characters from a server's certificate must not reach a
+    // terminal as escape sequences.
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.chars().count() <= max {
+        clean
+    } else {
+        let mut cut: String = clean.chars().take(max - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trustwatch_rules::{BaselineRef, Evidence, Finding, Severity, SCHEMA_VERSION};
+
+    fn finding(rule: &str, status: Status, summary: &str) -> Finding {
+        Finding {
+            rule_id: rule.into(),
+            title: "t".into(),
+            severity: Severity::High,
+            status,
+            target: "127.0.0.1:443".into(),
+            summary: summary.into(),
+            evidence: Evidence::new(),
+            controls: vec![],
+            remediation: String::new(),
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            scanned_at: time::macros::datetime!(2025-01-02 03:04:05 UTC),
+            baseline: BaselineRef {
+                id: "b".into(),
+                version: "1".into(),
+            },
+            tool: None,
+            vantage: None,
+            findings: vec![
+                finding("TLS-003", Status::Pass, "TLSv1.3 accepted"),
+                finding("CERT-001", Status::Fail, "certificate expired\x1b[31m"),
+            ],
+        }
+    }
+
+    #[test]
+    fn table_is_aligned_with_a_tally() {
+        let text = table(&report());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "RULE      SEVERITY  STATUS  TARGET         SUMMARY"
+        );
+        assert_eq!(
+            lines[1],
+            "TLS-003   high      pass    127.0.0.1:443  TLSv1.3 accepted"
+        );
+        assert!(!text.contains('\x1b'), "control characters are neutralised");
+        assert_eq!(
+            lines.last().unwrap(),
+            &"2 findings: 1 pass, 1 fail, 0 error, 0 not applicable"
+        );
+    }
+
+    #[test]
+    fn json_has_the_contract_fields_and_utc_z() {
+        let text = render(&report(), Format::Json).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["scanned_at"], "2025-01-02T03:04:05Z");
+        assert_eq!(v["schema_version"], SCHEMA_VERSION);
+        assert_eq!(v["findings"][1]["status"], "fail");
+    }
+
+    #[test]
+    fn long_summaries_are_cut() {
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
+    }
+}

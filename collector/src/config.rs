@@ -1,0 +1,239 @@
+//! `collector.toml`: parsed with `deny_unknown_fields`, then validated, before
+//! any file is created or socket bound.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use trustwatch_rules::toml_location;
+
+use crate::error::{Error, Result};
+
+/// Reports above this size are refused unless the operator raises it.
+pub const DEFAULT_MAX_REPORT_BYTES: u64 = 8 * 1024 * 1024;
+/// An upper bound on `max_report_bytes`: the whole body is held in memory.
+pub const MAX_MAX_REPORT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from, for messages.
+    pub file: PathBuf,
+    /// Resolved against the config file's folder.
+    pub data_dir: PathBuf,
+    pub ingest: IngestConfig,
+    pub http: HttpConfig,
+    pub agents: AgentsConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    pub listen: SocketAddr,
+    /// Names the server certificate carries besides the always-present
+    /// loopback names.
+    pub server_names: Vec<String>,
+    pub max_report_bytes: u64,
+    pub limits: ConnectionLimits,
+}
+
+/// Bounds on what one client can hold: not in the TOML yet, because the
+/// defaults suit every estate we know of; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub handshake_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+    /// A connection (with keep-alive) is closed after this long in any case.
+    pub max_connection_age: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 256,
+            handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(60),
+            max_connection_age: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentsConfig {
+    pub stale_after: Duration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    data_dir: PathBuf,
+    #[serde(default)]
+    ingest: RawIngest,
+    #[serde(default)]
+    http: RawHttp,
+    #[serde(default)]
+    agents: RawAgents,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawIngest {
+    listen: String,
+    server_names: Vec<String>,
+    max_report_bytes: u64,
+}
+
+impl Default for RawIngest {
+    fn default() -> Self {
+        RawIngest {
+            listen: "0.0.0.0:8443".into(),
+            server_names: Vec::new(),
+            max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHttp {
+    listen: String,
+}
+
+impl Default for RawHttp {
+    fn default() -> Self {
+        RawHttp {
+            listen: "127.0.0.1:9464".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAgents {
+    stale_after_secs: u64,
+}
+
+impl Default for RawAgents {
+    fn default() -> Self {
+        RawAgents {
+            stale_after_secs: 86_400,
+        }
+    }
+}
+
+impl Config {
+    /// Reads, parses and validates `file`.
+    pub fn load(file: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(file).map_err(|source| Error::ConfigRead {
+            file: file.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, file)
+    }
+
+    /// Parses and validates `text`, naming `file` in messages and resolving
+    /// `data_dir` against its folder.
+    pub fn parse(text: &str, file: &Path) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, key) = toml_location::of_error(text, &e);
+            Error::ConfigSyntax {
+                file: file.to_owned(),
+                line,
+                key,
+                message: e.message().trim().to_owned(),
+            }
+        })?;
+        let invalid = |table: Option<&str>, key: &str, message: String| Error::ConfigInvalid {
+            file: file.to_owned(),
+            line: toml_location::line_of_key(text, table, key),
+            key: match table {
+                Some(t) => format!("{t}.{key}"),
+                None => key.to_owned(),
+            },
+            message,
+        };
+
+        if raw.data_dir.as_os_str().is_empty() {
+            return Err(invalid(None, "data_dir", "must name a folder".into()));
+        }
+        let base = file.parent().unwrap_or(Path::new(""));
+        let data_dir = base.join(&raw.data_dir);
+
+        let ingest_listen =
+            parse_listen(&raw.ingest.listen).map_err(|m| invalid(Some("ingest"), "listen", m))?;
+        for name in &raw.ingest.server_names {
+            check_server_name(name).map_err(|m| invalid(Some("ingest"), "server_names", m))?;
+        }
+        let max = raw.ingest.max_report_bytes;
+        if !(1024..=MAX_MAX_REPORT_BYTES).contains(&max) {
+            return Err(invalid(
+                Some("ingest"),
+                "max_report_bytes",
+                format!("{max} is outside 1024..={MAX_MAX_REPORT_BYTES}"),
+            ));
+        }
+        let http_listen =
+            parse_listen(&raw.http.listen).map_err(|m| invalid(Some("http"), "listen", m))?;
+        if http_listen.port() != 0 && http_listen == ingest_listen {
+            return Err(invalid(
+                Some("http"),
+                "listen",
+                format!("{http_listen} is also the ingest listener's address"),
+            ));
+        }
+        let stale = raw.agents.stale_after_secs;
+        if !(60..=31_536_000).contains(&stale) {
+            return Err(invalid(
+                Some("agents"),
+                "stale_after_secs",
+                format!("{stale} is outside 60..=31536000 (one minute to one year)"),
+            ));
+        }
+
+        Ok(Config {
+            file: file.to_owned(),
+            data_dir,
+            ingest: IngestConfig {
+                listen: ingest_listen,
+                server_names: raw.ingest.server_names,
+                max_report_bytes: max,
+                limits: ConnectionLimits::default(),
+            },
+            http: HttpConfig {
+                listen: http_listen,
+            },
+            agents: AgentsConfig {
+                stale_after: Duration::from_secs(stale),
+            },
+        })
+    }
+}
+
+fn parse_listen(text: &str) -> std::result::Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        format!("`{text}` is not an IP address and port such as 0.0.0.0:8443 or [::1]:8443")
+    })
+}
+
+/// A name for the server certificate: a DNS name or an IP address, no
+/// wildcards (one collector is one host).
+pub(crate) fn check_server_name(name: &str) -> std::result::Result<(), String> {
+    if name.contains('*') {
+        return Err(format!("`{name}` is a wildcard; list each host name"));
+    }
+    match rustls_pki_types::ServerName::try_from(name) {
+        Ok(_) if !name.is_empty() => Ok(()),
+        _ => Err(format!("`{name}` is not a DNS name or IP address")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+use std::path::Path;
+
+use super::*;
+
+const FULL: &str = r#"
+data_dir = "state"
+
+[ingest]
+listen = "0.0.0.0:8443"
+server_names = ["collector.example.nhs.uk"]
+max_report_bytes = 8388608
+
+[http]
+listen = "127.0.0.1:9464"
+
+[agents]
+stale_after_secs = 86400
+"#;
+
+fn parse(text: &str) -> Result<Config> {
+    Config::parse(text, Path::new("/etc/trustwatch/collector.toml"))
+}
+
+fn message(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
+}
+
+#[test]
+fn full_example_parses_and_resolves_data_dir_against_the_file() {
+    let c = parse(FULL).unwrap();
+    assert_eq!(c.data_dir, Path::new("/etc/trustwatch/state"));
+    assert_eq!(c.ingest.listen, "0.0.0.0:8443".parse().unwrap());
+    assert_eq!(c.ingest.server_names, ["collector.example.nhs.uk"]);
+    assert_eq!(c.ingest.max_report_bytes, 8_388_608);
+    assert_eq!(c.http.listen, "127.0.0.1:9464".parse().unwrap());
+    assert_eq!(c.agents.stale_after, Duration::from_secs(86_400));
+}
+
+#[test]
+fn absolute_data_dir_and_defaults() {
+    let c = parse("data_dir = \"/var/lib/trustwatch\"\n").unwrap();
+    assert_eq!(c.data_dir, Path::new("/var/lib/trustwatch"));
+    assert_eq!(c.ingest.listen, "0.0.0.0:8443".parse().unwrap());
+    assert_eq!(c.ingest.max_report_bytes, DEFAULT_MAX_REPORT_BYTES);
+    assert_eq!(c.http.listen, "127.0.0.1:9464".parse().unwrap());
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let text = FULL.replace("max_report_bytes = 8388608", "max_report_byte = 1");
+    let m = message(&text);
+    assert!(
+        m.starts_with("/etc/trustwatch/collector.toml line 7, key `ingest.max_report_byte`:"),
+        "{m}"
+    );
+    assert!(m.contains("unknown field"), "{m}");
+}
+
+#[test]
+fn unknown_table_is_refused() {
+    let m = message("data_dir = \"x\"\n[ingset]\nlisten = \"1.2.3.4:1\"\n");
+    assert!(
+        m.contains("key `ingset`") && m.contains("unknown field"),
+        "{m}"
+    );
+}
+
+#[test]
+fn wrong_type_names_the_key_and_line() {
+    let text = FULL.replace("stale_after_secs = 86400", "stale_after_secs = \"a day\"");
+    let m = message(&text);
+    assert!(m.contains("line 13, key `agents.stale_after_secs`"), "{m}");
+}
+
+#[test]
+fn missing_data_dir_is_named() {
+    let m = message("[http]\nlisten = \"127.0.0.1:1\"\n");
+    assert!(
+        m.contains("key `data_dir`") && m.contains("missing field"),
+        "{m}"
+    );
+}
+
+#[test]
+fn malformed_toml_names_a_line() {
+    let m = message("data_dir = \"x\"\n[ingest\n");
+    assert!(m.contains("collector.toml line 2"), "{m}");
+}
+
+#[test]
+fn validation_errors_name_line_and_key() {
+    let cases = [
+        (
+            "listen = \"0.0.0.0:8443\"",
+            "listen = \"everywhere\"",
+            "line 5, key `ingest.listen`",
+        ),
+        (
+            "server_names = [\"collector.example.nhs.uk\"]",
+            "server_names = [\"*.example.nhs.uk\"]",
+            "line 6, key `ingest.server_names`",
+        ),
+        (
+            "server_names = [\"collector.example.nhs.uk\"]",
+            "server_names = [\"bad name\"]",
+            "line 6, key `ingest.server_names`",
+        ),
+        (
+            "max_report_bytes = 8388608",
+            "max_report_bytes = 10",
+            "line 7, key `ingest.max_report_bytes`",
+        ),
+        (
+            "listen = \"127.0.0.1:9464\"",
+            "listen = \"0.0.0.0:8443\"",
+            "line 10, key `http.listen`",
+        ),
+        (
+            "stale_after_secs = 86400",
+            "stale_after_secs = 5",
+            "line 13, key `agents.stale_after_secs`",
+        ),
+        (
+            "data_dir = \"state\"",
+            "data_dir = \"\"",
+            "line 2, key `data_dir`",
+        ),
+    ];
+    for (from, to, want) in cases {
+        let text = FULL.replace(from, to);
+        let err = parse(&text).unwrap_err();
+        assert!(matches!(err, Error::ConfigInvalid { .. }), "{err}");
+        assert!(err.is_usage());
+        let m = err.to_string();
+        assert!(
+            m.starts_with("/etc/trustwatch/collector.toml ") && m.contains(want),
+            "{want}: {m}"
+        );
+        assert_eq!(m.lines().count(), 1, "one sentence: {m}");
+    }
+}
+
+#[test]
+fn unreadable_file_is_named() {
+    let err = Config::load(Path::new("/nonexistent/collector.toml")).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("/nonexistent/collector.toml: cannot be read"),
+        "{err}"
+    );
+    assert!(err.is_usage());
+}

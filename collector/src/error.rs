@@ -1,0 +1,157 @@
+//! The one error type of this crate.
+//!
+//! Errors are for bad configuration, broken files and our own failures;
+//! every message is one sentence naming the input at fault, because the
+//! person reading it has to know which file or flag to fix.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{file}: cannot be read: {source}")]
+    ConfigRead {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Malformed TOML, a wrong type, an unknown or a missing key.
+    #[error("{file} line {line}, key `{key}`: {message}")]
+    ConfigSyntax {
+        file: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+
+    /// The TOML parsed but a value is unusable.
+    #[error("{file} line {line}, key `{key}`: {message}")]
+    ConfigInvalid {
+        file: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+
+    /// A command-line value (agent name, site, validity days) is unusable.
+    #[error("{what} `{value}` is not allowed: {reason}")]
+    InvalidArgument {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A PEM file exists but does not hold what it should.
+    #[error("{path} is not a usable {what}: {reason}")]
+    BadPem {
+        path: PathBuf,
+        what: &'static str,
+        reason: String,
+    },
+
+    #[error("cannot generate the {what}: {source}")]
+    CertificateGeneration {
+        what: &'static str,
+        #[source]
+        source: rcgen::Error,
+    },
+
+    #[error("cannot build the TLS configuration for the {what}: {reason}")]
+    Tls { what: &'static str, reason: String },
+
+    #[error("cannot listen on {addr} for the {what}: {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the {what} on {addr} stopped: {source}")]
+    Serve {
+        what: &'static str,
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("store {path}: cannot {action}: {source}")]
+    Store {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error("store {path} has schema version {found}, newer than this collector understands ({supported}); upgrade the collector")]
+    StoreTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error("the embedded rule catalogue is invalid: {0}")]
+    Catalogue(#[from] trustwatch_rules::CatalogueError),
+
+    #[error("cannot encode metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+
+    /// A blocking task (store access) panicked or was cancelled.
+    #[error("the {what} task failed: {reason}")]
+    Task { what: &'static str, reason: String },
+
+    #[error("cannot find the trustwatch-agent binary (looked at {searched}); build it with `cargo build --release -p trustwatch-agent` or set TRUSTWATCH_AGENT_BIN")]
+    AgentBinaryMissing { searched: String },
+
+    #[error("cannot start the agent {path}: {source}")]
+    AgentSpawn {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the agent exited ({status}) before its first report reached the collector; see its output above")]
+    AgentExited { status: String },
+
+    #[error("no report reached the collector within {secs} seconds; see the agent's output above")]
+    NoReport { secs: u64 },
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the action and the path it concerned.
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// True for errors in the operator's input (config, flags), which the
+    /// CLI reports with exit status 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::ConfigRead { .. }
+                | Error::ConfigSyntax { .. }
+                | Error::ConfigInvalid { .. }
+                | Error::InvalidArgument { .. }
+        )
+    }
+}

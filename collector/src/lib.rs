@@ -1,0 +1,25 @@
+//! The Trustwatch collector: its own CA for agent certificates, the
+//! mutual-TLS ingest API, the SQLite store, the Prometheus exporter and the
+//! query API, plus the self-contained `demo`.
+//!
+//! Library code returns typed errors and never prints; `main.rs` talks to
+//! the operator.
+
+pub mod api;
+pub mod ca;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod identity;
+pub mod ingest;
+pub mod metrics;
+pub mod server;
+pub mod shutdown;
+pub mod store;
+pub mod tls;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use identity::AgentIdentity;
+pub use server::Collector;
+pub use store::Store;

@@ -1,0 +1,289 @@
+//! `trustwatch-collector`: serve, issue agent certificates, run the demo.
+//! The only place that prints or chooses an exit status.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use time::format_description::well_known::Rfc3339;
+use trustwatch_collector::ca::{self, Ca, CaOrigin};
+use trustwatch_collector::demo::{self, Demo, DemoOptions};
+use trustwatch_collector::{api, ingest, Collector, Config, Error};
+
+#[derive(Parser)]
+#[command(
+    name = "trustwatch-collector",
+    version,
+    about = "Trustwatch collector: agent CA, mutual-TLS ingest, store, Prometheus metrics and query API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector: mutual-TLS ingest and the plain-HTTP metrics/API listener.
+    Serve {
+        /// The collector.toml to use.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Issue a client certificate for an agent from the collector CA.
+    AgentCert(AgentCertArgs),
+    /// Run a collector, a local agent and a deliberately misconfigured TLS endpoint on this machine.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["config", "data_dir"]))]
+struct AgentCertArgs {
+    /// The agent's name (certificate CN): 1-64 of A-Z a-z 0-9 . _ -
+    name: String,
+    /// Folder to write agent.crt, agent.key and ca.crt into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The agent's site (certificate OU).
+    #[arg(long, default_value = "default")]
+    site: String,
+    /// Validity in days.
+    #[arg(long, default_value_t = ca::DEFAULT_AGENT_DAYS)]
+    days: i64,
+    /// Use the data_dir of this collector.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Use this collector data folder directly.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Exit 0 once the first report is stored (non-zero if none within 60 s).
+    #[arg(long)]
+    once: bool,
+    /// Folder for the demo's config, certificates and store.
+    #[arg(long, default_value = "./trustwatch-demo")]
+    dir: PathBuf,
+    /// An extra TLS endpoint (HOST:PORT) for the demo agent to scan; repeatable.
+    #[arg(long = "tls", value_name = "HOST:PORT")]
+    tls: Vec<String>,
+    /// Address of the collector's mutual-TLS ingest listener (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    ingest_listen: SocketAddr,
+    /// Address of the collector's HTTP listener for /metrics and the API (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    http_listen: SocketAddr,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_log = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
+        )
+        .init();
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .and_then(|rt| rt.block_on(run(cli.command)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let usage = e.downcast_ref::<Error>().is_some_and(Error::is_usage);
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { config } => serve(config).await,
+        Command::AgentCert(args) => agent_cert(args),
+        Command::Demo(args) => run_demo(args).await,
+    }
+}
+
+async fn serve(config: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&config)?;
+    let collector = Collector::start(config).await?;
+    let ca_path = ca::ca_cert_path(&collector.data_dir());
+    let origin = match collector.ca_origin() {
+        CaOrigin::Created => "created",
+        CaOrigin::Loaded => "loaded",
+    };
+    println!(
+        "collector CA {origin}: {} (sha256 {})",
+        ca_path.display(),
+        ca::fingerprint(collector.ca().cert_der())
+    );
+    let (issued, not_after) = collector.server_cert();
+    if issued {
+        println!(
+            "issued a new ingest server certificate, valid until {}",
+            rfc3339(not_after)
+        );
+    }
+    println!(
+        "ingest (mutual TLS): https://{}{}",
+        collector.ingest_addr(),
+        ingest::REPORTS_PATH
+    );
+    let http = collector.http_addr();
+    println!(
+        "metrics: http://{http}{}  findings: http://{http}{}  agents: http://{http}{}",
+        api::METRICS_PATH,
+        api::FINDINGS_PATH,
+        api::AGENTS_PATH
+    );
+    collector.run(shutdown_signal()).await?;
+    println!("collector stopped");
+    Ok(())
+}
+
+fn agent_cert(args: AgentCertArgs) -> anyhow::Result<()> {
+    let data_dir = match (&args.config, &args.data_dir) {
+        (Some(config), _) => Config::load(config)?.data_dir,
+        (None, Some(dir)) => dir.clone(),
+        (None, None) => unreachable!("clap requires --config or --data-dir"),
+    };
+    // Check the flags before a CA might be created for nothing.
+    ca::check_label("agent name", &args.name)?;
+    ca::check_label("site", &args.site)?;
+    let (ca, origin) = Ca::load_or_create(&data_dir)?;
+    if origin == CaOrigin::Created {
+        println!("created a new collector CA in {}", data_dir.display());
+    }
+    let bundle = ca.issue_agent(&args.name, &args.site, args.days, &args.out)?;
+    println!(
+        "issued a client certificate for agent {} (site {}), valid until {}, sha256 {}",
+        args.name,
+        args.site,
+        rfc3339(bundle.not_after),
+        bundle.fingerprint
+    );
+    println!(
+        "wrote {}, {} and {}",
+        bundle.cert.display(),
+        bundle.key.display(),
+        bundle.ca.display()
+    );
+    Ok(())
+}
+
+async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    let mut demo = Demo::start(DemoOptions {
+        dir: args.dir,
+        once: args.once,
+        tls_targets: args.tls,
+        ingest_listen: args.ingest_listen,
+        http_listen: args.http_listen,
+    })
+    .await
+    .map_err(|e| match e {
+        // The defaults are fixed ports; say how to get out of a clash.
+        Error::Bind { .. } => anyhow::anyhow!(
+            "{e}; choose other ports with --ingest-listen and --http-listen (port 0 picks a free one)"
+        ),
+        e => e.into(),
+    })?;
+    println!("Trustwatch demo in {}", demo.dir.display());
+    if demo.ca_created {
+        println!(
+            "  created a collector CA in {}",
+            demo.dir.join("data").display()
+        );
+    }
+    println!(
+        "  collector ingest (mutual TLS): https://{}{}",
+        demo.ingest_addr,
+        ingest::REPORTS_PATH
+    );
+    println!("  collector HTTP:                http://{}", demo.http_addr);
+    println!("  demo target:                   {}  <- a DELIBERATELY MISCONFIGURED demo endpoint (TLS 1.2 only, expired certificate from a throwaway demo CA)", demo.target_addr);
+    println!(
+        "  agent:                         {} run --config {}",
+        demo.agent_binary.display(),
+        demo.agent_config.display()
+    );
+    println!(
+        "Waiting for the agent's first report (up to {} s)...",
+        demo::FIRST_REPORT_BOUND.as_secs()
+    );
+
+    let failing = match demo.first_report(demo::FIRST_REPORT_BOUND).await {
+        Ok(failing) => failing,
+        Err(e) => {
+            let _ = demo.stop().await;
+            return Err(e.into());
+        }
+    };
+    print_tally(&failing);
+    println!(
+        "Expected: the demo target fails CERT-001 (expired certificate) and TLS-004 (no TLS 1.3);"
+    );
+    println!("the collector's own listener fails CERT-003, truthfully: the agent scans with public roots only");
+    println!("and the collector's certificate comes from its private CA.");
+    println!("Look at:");
+    println!("  metrics:  {}", demo.metrics_url());
+    println!("  findings: {}", demo.findings_url());
+    if args.once {
+        demo.stop().await?;
+        return Ok(());
+    }
+    println!("Running; the agent rescans every 60 s. Press Ctrl-C to stop.");
+    let exited = demo.wait(shutdown_signal()).await;
+    demo.stop().await?;
+    if let Some(status) = exited {
+        anyhow::bail!(
+            "the agent exited ({status}) while the demo was running; see its output above"
+        );
+    }
+    println!("demo stopped");
+    Ok(())
+}
+
+fn print_tally(failing: &[trustwatch_collector::store::FindingRow]) {
+    println!("First report stored: {} failing findings.", failing.len());
+    let mut by_target: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for f in failing {
+        by_target
+            .entry(f.target.as_str())
+            .or_default()
+            .push(format!("{} ({})", f.rule_id, f.severity));
+    }
+    for (target, rules) in by_target {
+        println!("  {target}: {}", rules.join(", "));
+    }
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,132 @@
+//! Prometheus exposition. The collector's own health lives in long-lived
+//! counters; the posture gauges are rebuilt from the store on every scrape,
+//! so a series disappears when what it counted does (no stale gauges).
+//! Labels are site, severity, status, rule, control family and baseline:
+//! never a host or target, whatever the estate's size.
+
+mod compliance;
+mod posture;
+
+use std::time::Instant;
+
+use prometheus::{
+    Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
+use trustwatch_rules::Catalogue;
+
+use crate::error::Result;
+use crate::store::Aggregates;
+
+pub use compliance::{compliance, control_family, ComplianceRatio};
+
+/// The content type of the text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Why an upload was refused, as the `reason` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    TooLarge,
+    Malformed,
+    SchemaVersion,
+    Storage,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 4] = [
+        RejectReason::TooLarge,
+        RejectReason::Malformed,
+        RejectReason::SchemaVersion,
+        RejectReason::Storage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::TooLarge => "too_large",
+            RejectReason::Malformed => "malformed",
+            RejectReason::SchemaVersion => "schema_version",
+            RejectReason::Storage => "storage",
+        }
+    }
+}
+
+/// The collector's own health metrics.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    pub reports_ingested: IntCounter,
+    pub findings_ingested: IntCounter,
+    rejected: IntCounterVec,
+    pub ingest_duration: Histogram,
+    scrape_duration: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Metrics> {
+        let registry = Registry::new();
+        let reports_ingested = IntCounter::new(
+            "trustwatch_collector_reports_ingested_total",
+            "Reports accepted and stored since the collector started.",
+        )?;
+        let findings_ingested = IntCounter::new(
+            "trustwatch_collector_findings_ingested_total",
+            "Findings in reports accepted and stored since the collector started.",
+        )?;
+        let rejected = IntCounterVec::new(
+            Opts::new(
+                "trustwatch_collector_reports_rejected_total",
+                "Report uploads refused since the collector started, by reason.",
+            ),
+            &["reason"],
+        )?;
+        let ingest_duration = Histogram::with_opts(HistogramOpts::new(
+            "trustwatch_collector_ingest_duration_seconds",
+            "Time to read, validate and durably store one report upload.",
+        ))?;
+        let scrape_duration = Gauge::new(
+            "trustwatch_collector_scrape_duration_seconds",
+            "Time the latest /metrics scrape took to compute posture aggregates from the store.",
+        )?;
+        registry.register(Box::new(reports_ingested.clone()))?;
+        registry.register(Box::new(findings_ingested.clone()))?;
+        registry.register(Box::new(rejected.clone()))?;
+        registry.register(Box::new(ingest_duration.clone()))?;
+        registry.register(Box::new(scrape_duration.clone()))?;
+        // Every reason is exported from the start, so a rate() over a
+        // reason that has not happened yet is 0 rather than absent.
+        for reason in RejectReason::ALL {
+            rejected.with_label_values(&[reason.as_str()]);
+        }
+        Ok(Metrics {
+            registry,
+            reports_ingested,
+            findings_ingested,
+            rejected,
+            ingest_duration,
+            scrape_duration,
+        })
+    }
+
+    pub fn reject(&self, reason: RejectReason) {
+        self.rejected.with_label_values(&[reason.as_str()]).inc();
+    }
+
+    pub fn rejected(&self, reason: RejectReason) -> u64 {
+        self.rejected.with_label_values(&[reason.as_str()]).get()
+    }
+
+    /// Renders the full exposition: posture from `aggregates` plus health.
+    /// `started` is when the scrape began (before the store was read).
+    pub fn render(
+        &self,
+        aggregates: &Aggregates,
+        catalogue: &Catalogue,
+        started: Instant,
+    ) -> Result<String> {
+        let posture = posture::registry(aggregates, catalogue)?;
+        self.scrape_duration.set(started.elapsed().as_secs_f64());
+        let mut families = posture.gather();
+        families.extend(self.registry.gather());
+        families.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(TextEncoder::new().encode_to_string(&families)?)
+    }
+}

@@ -1,0 +1,100 @@
+//! The grouped counts behind /metrics.
+
+use time::macros::datetime;
+use time::OffsetDateTime;
+use trustwatch_rules::{Evidence, Status};
+
+use super::{agent, finding, incoming, open};
+use crate::store::{AgentCount, ExpiryBySite, RuleFailing};
+
+#[tokio::test]
+async fn aggregates_group_by_site_and_never_by_target() {
+    let (_tmp, store) = open();
+    let t = datetime!(2026-01-01 00:00 UTC);
+    let expiring = |when: &str| Evidence::new().with("not_after", when);
+    // Two agents at one site see the same failing target: counted once in
+    // failing targets, twice in findings.
+    for name in ["a1", "a2"] {
+        store
+            .ingest(incoming(
+                &agent(name, "north"),
+                t,
+                vec![
+                    finding("TLS-002", "shared:443", Status::Fail, Evidence::new()),
+                    finding(
+                        "TLS-002",
+                        format!("{name}:443").as_str(),
+                        Status::Pass,
+                        Evidence::new(),
+                    ),
+                    finding(
+                        "CERT-001",
+                        format!("{name}:443").as_str(),
+                        Status::Pass,
+                        expiring(if name == "a1" {
+                            "2027-01-01T00:00:00Z"
+                        } else {
+                            "2026-06-01T00:00:00+01:00"
+                        }),
+                    ),
+                ],
+            ))
+            .await
+            .unwrap();
+    }
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let agg = store.aggregates(now - 3600).await.unwrap();
+    let count = |sev: &str, status: &str| {
+        agg.findings
+            .iter()
+            .find(|f| f.severity == sev && f.status == status)
+            .map(|f| f.count)
+    };
+    assert_eq!(count("high", "fail"), Some(2));
+    assert_eq!(count("high", "pass"), Some(4));
+    assert_eq!(
+        agg.failing,
+        vec![RuleFailing {
+            site: "north".into(),
+            rule_id: "TLS-002".into(),
+            targets: 1
+        }]
+    );
+    assert_eq!(
+        agg.agents,
+        vec![AgentCount {
+            site: "north".into(),
+            active: 2,
+            stale: 0
+        }]
+    );
+    assert_eq!(
+        agg.expiry,
+        vec![ExpiryBySite {
+            site: "north".into(),
+            earliest: datetime!(2026-06-01 00:00 +01:00).unix_timestamp(),
+        }]
+    );
+    let pass: i64 = agg
+        .controls
+        .iter()
+        .filter(|g| g.status == "pass")
+        .map(|g| g.count)
+        .sum();
+    assert_eq!(pass, 4);
+    assert!(agg
+        .controls
+        .iter()
+        .all(|g| g.baseline == "trustwatch-nhs-baseline"));
+
+    // Every agent is stale when the threshold is in the future.
+    let agg = store.aggregates(now + 3600).await.unwrap();
+    assert_eq!(
+        agg.agents,
+        vec![AgentCount {
+            site: "north".into(),
+            active: 0,
+            stale: 2
+        }]
+    );
+}

@@ -1,0 +1,8 @@
+//! Component tests against a real collector on 127.0.0.1: real mutual TLS,
+//! real HTTP, real SQLite, real promtool. No mocks, no retries; every wait
+//! is bounded.
+
+mod api;
+mod ingest;
+mod promtool;
+mod support;
