@@ -13,6 +13,7 @@ pub mod output;
 pub mod pem;
 pub mod probe;
 pub mod scan;
+pub mod starttls;
 pub mod target;
 pub mod upload;
 

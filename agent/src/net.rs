@@ -13,6 +13,7 @@ use hickory_resolver::TokioResolver;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use crate::starttls::{self, Starttls};
 use crate::target::Host;
 
 /// Why a target could not be reached; recorded in a finding's evidence.
@@ -108,6 +109,26 @@ impl Resolver {
                 }
             }
         }
+    }
+}
+
+/// How to reach a TLS endpoint: its addresses and port, and the plaintext
+/// protocol (if any) to upgrade with STARTTLS before TLS starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub addrs: Vec<IpAddr>,
+    pub port: u16,
+    pub starttls: Option<Starttls>,
+}
+
+/// A connection ready for the first TLS byte: connected, and upgraded with
+/// STARTTLS when the endpoint needs it. Every TLS handshake a probe makes,
+/// crafted or rustls, opens its connection here.
+pub async fn open(endpoint: &Endpoint, deadline: Instant) -> Result<TcpStream, Unreachable> {
+    let stream = connect(&endpoint.addrs, endpoint.port, deadline).await?;
+    match endpoint.starttls {
+        None => Ok(stream),
+        Some(protocol) => starttls::negotiate(protocol, stream, deadline).await,
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod tls;
 
 pub use tls::{
-    AttemptOutcome, CertificateSummary, ChainObservation, KeyAlgorithm, ProtocolAttempt,
-    PublicKeySummary, TlsObservation, TlsVersion, TrustVerdict,
+    AttemptOutcome, CertificateSummary, ChainObservation, CipherSuite, KeyAlgorithm,
+    KeyExchangeGroup, ProtocolAttempt, PublicKeySummary, SuiteClass, TlsFeatures, TlsObservation,
+    TlsVersion, TrustVerdict, VersionSuites,
 };

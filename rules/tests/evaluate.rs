@@ -52,6 +52,9 @@ fn good() -> TlsObservation {
     TlsObservation {
         target: "www.example.test:443".into(),
         sni: Some("www.example.test".into()),
+        starttls: None,
+        cipher_suites: Vec::new(),
+        features: Default::default(),
         attempts: vec![accepted(TlsVersion::Tls12), accepted(TlsVersion::Tls13)],
         chain: Some(ChainObservation {
             certificates: vec![cert(NOW - Duration::days(30), NOW + Duration::days(60))],

@@ -29,6 +29,9 @@ fn obs(
     TlsObservation {
         target: "127.0.0.1:443".into(),
         sni: None,
+        starttls: None,
+        cipher_suites: Vec::new(),
+        features: Default::default(),
         attempts: vec![
             ProtocolAttempt {
                 version: TlsVersion::Tls12,

@@ -90,6 +90,9 @@ impl TlsProbe {
         let mut obs = TlsObservation {
             target: target.as_str().to_owned(),
             sni,
+            starttls: None,
+            cipher_suites: Vec::new(),
+            features: Default::default(),
             attempts: Vec::new(),
             chain: None,
             chain_error: None,

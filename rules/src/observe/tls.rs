@@ -129,6 +129,98 @@ pub struct ChainObservation {
     pub name_matches: bool,
 }
 
+/// Weakness and strength classes of a cipher suite, from its IANA name.
+/// A suite has every class that applies (e.g. `TLS_RSA_WITH_3DES_EDE_CBC_SHA`
+/// is `static_rsa`, `triple_des`, `cbc` and `sha1_mac`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteClass {
+    /// No encryption (`_WITH_NULL_`).
+    Null,
+    /// No authentication of the server (`DH_anon`, `ECDH_anon`).
+    Anonymous,
+    /// Export-grade (40/56-bit) cryptography.
+    Export,
+    Rc4,
+    /// Single DES.
+    Des,
+    TripleDes,
+    /// CBC-mode block cipher (MAC-then-encrypt).
+    Cbc,
+    Sha1Mac,
+    Md5Mac,
+    /// RSA key transport: no forward secrecy.
+    StaticRsa,
+    /// Fixed (EC)DH key exchange: no forward secrecy.
+    StaticDh,
+    /// Ephemeral (EC)DHE key exchange (or TLS 1.3).
+    ForwardSecret,
+    /// Authenticated encryption (GCM, CCM, ChaCha20-Poly1305).
+    Aead,
+}
+
+/// A cipher suite the server accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CipherSuite {
+    /// IANA code point, e.g. 0x002F (SSL 2.0 kinds use their 3-byte code).
+    pub id: u32,
+    /// IANA name, e.g. `TLS_RSA_WITH_AES_128_CBC_SHA`.
+    pub name: String,
+    pub classes: Vec<SuiteClass>,
+}
+
+impl CipherSuite {
+    pub fn is(&self, class: SuiteClass) -> bool {
+        self.classes.contains(&class)
+    }
+}
+
+/// The suites accepted at one protocol version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSuites {
+    pub version: TlsVersion,
+    /// In the server's order of preference when it has one, else as found.
+    pub accepted: Vec<CipherSuite>,
+    /// `Some(true)` when the server picks by its own order, `Some(false)`
+    /// when it follows the client's, `None` when fewer than two suites were
+    /// accepted or it could not be told.
+    pub server_preference: Option<bool>,
+}
+
+/// A key-exchange group (named curve or finite-field group) the server
+/// accepted, with its strength in bits (e.g. x25519 → 255, secp256r1 → 256,
+/// ffdhe2048 → 2048).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyExchangeGroup {
+    pub name: String,
+    pub bits: u32,
+}
+
+/// Protocol features observed across the probe's handshakes. `None` means
+/// "not determined" (e.g. no TLS ≤ 1.2 version to test it on).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsFeatures {
+    /// Groups accepted for ECDHE/FFDHE (TLS 1.2 and 1.3).
+    #[serde(default)]
+    pub groups: Vec<KeyExchangeGroup>,
+    /// The smallest DHE prime the server used, from ServerKeyExchange.
+    #[serde(default)]
+    pub dhe_min_bits: Option<u32>,
+    /// True when the server agreed to TLS compression (CRIME).
+    #[serde(default)]
+    pub compression: Option<bool>,
+    /// True when the server supports RFC 5746 secure renegotiation.
+    #[serde(default)]
+    pub secure_renegotiation: Option<bool>,
+    /// True when the server refuses an inappropriate version fallback
+    /// signalled by TLS_FALLBACK_SCSV (RFC 7507).
+    #[serde(default)]
+    pub fallback_scsv: Option<bool>,
+    /// True when the server stapled an OCSP response.
+    #[serde(default)]
+    pub ocsp_stapling: Option<bool>,
+}
+
 /// Everything one TLS probe saw of one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsObservation {
@@ -136,7 +228,16 @@ pub struct TlsObservation {
     pub target: String,
     /// The SNI sent, if any (none for an IP address without `--sni`).
     pub sni: Option<String>,
+    /// The plaintext protocol upgraded with STARTTLS, if any (`smtp`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<String>,
+    /// One entry per protocol version tried (SSL 2.0 … TLS 1.3).
     pub attempts: Vec<ProtocolAttempt>,
+    /// Accepted suites per version that was accepted.
+    #[serde(default)]
+    pub cipher_suites: Vec<VersionSuites>,
+    #[serde(default)]
+    pub features: TlsFeatures,
     /// Absent when no handshake succeeded or the server sent no certificate.
     pub chain: Option<ChainObservation>,
     /// A certificate that could not be parsed: recorded, not fatal.
@@ -150,6 +251,10 @@ impl TlsObservation {
             .iter()
             .find(|a| a.version == version)
             .map(|a| &a.outcome)
+    }
+
+    pub fn suites(&self, version: TlsVersion) -> Option<&VersionSuites> {
+        self.cipher_suites.iter().find(|s| s.version == version)
     }
 
     pub fn accepted(&self, version: TlsVersion) -> bool {
