@@ -17,8 +17,11 @@ use trustwatch_rules::Catalogue;
 use self::raw::RawConfig;
 use crate::error::{Error, Result};
 use crate::pem;
+use crate::probe::http::HttpCheck;
 use crate::probe::tls::{Anchors, TlsProbeConfig};
 use crate::probe::Limits;
+use crate::scan::{self, Schedule};
+use crate::starttls::StarttlsChoice;
 use crate::target::Target;
 use crate::upload::Collector;
 
@@ -37,6 +40,9 @@ pub struct Config {
     pub collector: Collector,
     pub interval: Duration,
     pub limits: Limits,
+    /// Probes at once, overall and per host (`[scan] concurrency`,
+    /// `per_host`).
+    pub schedule: Schedule,
     pub catalogue: Arc<Catalogue>,
     pub tls: Vec<TlsProbeConfig>,
 }
@@ -162,6 +168,19 @@ impl Validator<'_> {
             DEFAULT_TIMEOUT_SECS,
         )?;
 
+        let concurrency = self.range(
+            raw.scan.concurrency.as_ref(),
+            "scan.concurrency",
+            &as_i64(&scan::CONCURRENCY),
+            scan::DEFAULT_CONCURRENCY as i64,
+        )?;
+        let per_host = self.range(
+            raw.scan.per_host.as_ref(),
+            "scan.per_host",
+            &as_i64(&scan::PER_HOST),
+            scan::DEFAULT_PER_HOST as i64,
+        )?;
+
         let catalogue = match &raw.scan.baseline {
             None => Catalogue::embedded()?,
             Some(dir) => Catalogue::load_dir(&self.path(dir))
@@ -199,10 +218,42 @@ impl Validator<'_> {
                     .map_err(|e| self.pem_error(ca, &format!("tls[{i}].ca"), e))?;
                 anchors.private.extend(found);
             }
+            let starttls = match &entry.starttls {
+                None => StarttlsChoice::ByPort,
+                Some(s) => s
+                    .get_ref()
+                    .parse::<StarttlsChoice>()
+                    .map_err(|e| self.error(s, format!("tls[{i}].starttls"), e.to_string()))?,
+            };
+            let plain_port = match &entry.http_port {
+                None => None,
+                Some(p) => Some(
+                    u16::try_from(*p.get_ref())
+                        .ok()
+                        .filter(|&port| port != 0)
+                        .ok_or_else(|| {
+                            self.error(
+                                p,
+                                format!("tls[{i}].http_port"),
+                                "must be a port from 1 to 65535",
+                            )
+                        })?,
+                ),
+            };
+            let port = target.port();
+            let starttls = starttls.resolve(port);
+            let http = HttpCheck::for_endpoint(
+                port,
+                starttls.is_some(),
+                entry.http || plain_port.is_some(),
+                plain_port,
+            );
             tls.push(TlsProbeConfig {
                 target,
                 sni,
                 anchors,
+                starttls,
+                http,
             });
         }
         if tls.is_empty() {
@@ -224,10 +275,18 @@ impl Validator<'_> {
             collector,
             interval: Duration::from_secs(interval),
             limits: Limits::with_timeout(Duration::from_secs(timeout)),
+            schedule: Schedule {
+                concurrency: concurrency as usize,
+                per_host: per_host as usize,
+            },
             catalogue: Arc::new(catalogue),
             tls,
         })
     }
+}
+
+fn as_i64(range: &std::ops::RangeInclusive<usize>) -> std::ops::RangeInclusive<i64> {
+    *range.start() as i64..=*range.end() as i64
 }
 
 #[cfg(test)]

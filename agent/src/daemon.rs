@@ -51,7 +51,7 @@ impl Daemon {
             limits: self.config.limits,
             resolver: self.resolver.clone(),
         };
-        let findings = scan::run(&self.probes, &ctx, scan::DEFAULT_CONCURRENCY).await;
+        let findings = scan::run(&self.probes, &ctx, self.config.schedule, &mut || {}).await;
         let vantage = self
             .config
             .agent_name

@@ -49,6 +49,14 @@ pub enum Error {
         problem: String,
     },
 
+    /// A line of a `--targets` file that cannot be used.
+    #[error("{} line {line}: {problem}", file.display())]
+    TargetsFile {
+        file: PathBuf,
+        line: usize,
+        problem: String,
+    },
+
     /// The baseline catalogue could not be loaded; its message already names
     /// the file, line and key.
     #[error(transparent)]

@@ -12,6 +12,7 @@ pub mod net;
 pub mod output;
 pub mod pem;
 pub mod probe;
+pub mod progress;
 pub mod scan;
 pub mod starttls;
 pub mod target;

@@ -11,6 +11,7 @@ use trustwatch_agent::cli::{Cli, Command, RunArgs, ScanArgs, ScanPlan};
 use trustwatch_agent::config::Config;
 use trustwatch_agent::daemon::Daemon;
 use trustwatch_agent::output::{self, Format};
+use trustwatch_agent::progress;
 
 const BAD_INPUT: u8 = 2;
 
@@ -50,7 +51,15 @@ async fn scan(args: &ScanArgs) -> ExitCode {
         Ok(plan) => plan,
         Err(e) => return fail(e, BAD_INPUT),
     };
-    let report = plan.run().await;
+    let report = if progress::wanted(std::io::stderr().is_terminal(), plan.probes.len()) {
+        let bar = progress::bar(plan.probes.len());
+        let ticker = bar.clone();
+        let report = plan.run(&mut move || ticker.inc(1)).await;
+        bar.finish_and_clear();
+        report
+    } else {
+        plan.run(&mut || {}).await
+    };
     let format = plan.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Table
     } else {

@@ -8,12 +8,13 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use hickory_resolver::TokioResolver;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::starttls::{self, Starttls};
+use crate::starttls::{self, Refusal, Starttls};
 use crate::target::Host;
 
 /// Why a target could not be reached; recorded in a finding's evidence.
@@ -121,14 +122,42 @@ pub struct Endpoint {
     pub starttls: Option<Starttls>,
 }
 
+/// The first pause after a server said it is busy; doubled each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// New connections after a busy answer, at most (pauses add up to 1.55 s).
+const MAX_BUSY_RETRIES: u32 = 5;
+
 /// A connection ready for the first TLS byte: connected, and upgraded with
 /// STARTTLS when the endpoint needs it. Every TLS handshake a probe makes,
 /// crafted or rustls, opens its connection here.
+///
+/// A STARTTLS server that answers "busy, try later" (a mail server's
+/// session limit, still counting our previous, closed connections) is
+/// tried again after a pause that doubles each time, a few times and never
+/// past `deadline`: it asked for exactly that, and a probe that took the
+/// refusal as the answer would report the suites it was enumerating as
+/// rejected.
 pub async fn open(endpoint: &Endpoint, deadline: Instant) -> Result<TcpStream, Unreachable> {
-    let stream = connect(&endpoint.addrs, endpoint.port, deadline).await?;
-    match endpoint.starttls {
-        None => Ok(stream),
-        Some(protocol) => starttls::negotiate(protocol, stream, deadline).await,
+    let Some(protocol) = endpoint.starttls else {
+        return connect(&endpoint.addrs, endpoint.port, deadline).await;
+    };
+    let mut backoff = FIRST_BACKOFF;
+    let mut retries = 0;
+    loop {
+        let stream = connect(&endpoint.addrs, endpoint.port, deadline).await?;
+        match starttls::negotiate(protocol, stream, deadline).await {
+            Ok(stream) => return Ok(stream),
+            Err(Refusal::Busy(u)) if retries < MAX_BUSY_RETRIES => {
+                if Instant::now() + backoff >= deadline {
+                    return Err(u);
+                }
+                tracing::debug!(reason = %u.reason, ?backoff, "STARTTLS server busy; trying again");
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+                retries += 1;
+            }
+            Err(refusal) => return Err(refusal.into_unreachable()),
+        }
     }
 }
 
@@ -168,7 +197,6 @@ fn connect_reason(addr: SocketAddr, e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test]
     async fn ip_literals_are_not_resolved() {

@@ -5,6 +5,7 @@
 //! never fails (an unreachable target is a finding with status `error`) and
 //! never runs past its limits, so the scheduler can treat every probe alike.
 
+pub mod http;
 pub mod tls;
 
 use std::future::Future;

@@ -1,40 +1,78 @@
 //! Running a set of probes and collecting their findings into a report.
 //!
-//! Probes run concurrently, bounded by a semaphore, with at most one probe
-//! at a time per host: hospital networks carry fragile medical devices that
-//! must never see a burst of connections from us.
+//! Probes run concurrently, bounded by a global semaphore, and by one
+//! semaphore per host: hospital networks carry fragile medical devices
+//! that must never see a burst of connections from us. A probe makes its
+//! connections one after another, so a host sees at most `per_host`
+//! connections from one scan at any moment.
+//!
+//! "Host" is the target's host as written: an IP literal in canonical form,
+//! or the lower-cased DNS name. Names are not resolved first (that would
+//! cost a lookup per target before the scan starts, and a name's addresses
+//! can change during it), so `localhost:443` and `127.0.0.1:8443` count as
+//! two hosts.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use trustwatch_rules::{evaluate, Finding, Report, ToolInfo, SCHEMA_VERSION};
 
 use crate::probe::{Probe, ProbeContext};
 
-/// Probes in flight at once across all hosts.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Probes in flight at once across all hosts, by default.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// Probes in flight at once against one host, by default.
+pub const DEFAULT_PER_HOST: usize = 1;
+/// Accepted values of the global limit (`--concurrency`).
+pub const CONCURRENCY: RangeInclusive<usize> = 1..=1024;
+/// Accepted values of the per-host limit (`--per-host`).
+pub const PER_HOST: RangeInclusive<usize> = 1..=64;
 
-/// Runs every probe and returns the findings in probe order.
+/// How many probes may run at once, overall and per host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub concurrency: usize,
+    pub per_host: usize,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            concurrency: DEFAULT_CONCURRENCY,
+            per_host: DEFAULT_PER_HOST,
+        }
+    }
+}
+
+/// Runs every probe within `schedule`, calling `on_done` as each finishes
+/// (for a progress bar), and returns the findings in probe order.
 pub async fn run(
     probes: &[Arc<dyn Probe>],
     ctx: &ProbeContext,
-    concurrency: usize,
+    schedule: Schedule,
+    on_done: &mut (dyn FnMut() + Send),
 ) -> Vec<Finding> {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut host_locks: HashMap<String, Arc<Mutex<()>>> = HashMap::new();
+    let permits = Arc::new(Semaphore::new(schedule.concurrency.max(1)));
+    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let mut tasks = JoinSet::new();
     for (index, probe) in probes.iter().enumerate() {
-        let host_lock = host_locks.entry(probe.host()).or_default().clone();
+        let host = hosts
+            .entry(probe.host())
+            .or_insert_with(|| Arc::new(Semaphore::new(schedule.per_host.max(1))))
+            .clone();
         let permits = permits.clone();
         let probe = probe.clone();
         let ctx = ctx.clone();
         tasks.spawn(async move {
-            // Take the host's turn before a permit, so a queue for one busy
-            // host does not hold permits other hosts could use.
-            let _host = host_lock.lock().await;
+            // The host's turn before a global permit, so a queue for one
+            // busy host holds no permits other hosts could use. Both
+            // semaphores are fair (first come, first served), so no host
+            // is starved by another's long queue.
+            let _host = host.acquire_owned().await;
             let _permit = permits.acquire_owned().await;
             tracing::debug!(
                 probe = probe.name(),
@@ -51,6 +89,7 @@ pub async fn run(
             Ok((index, findings)) => results[index] = Some(findings),
             Err(e) => tracing::error!(error = %e, "a probe task ended abnormally"),
         }
+        on_done();
     }
     results
         .into_iter()
@@ -100,3 +139,6 @@ pub fn local_host_name() -> Option<String> {
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,10 @@
 //!
 //! The text as given is kept verbatim because findings report the target
 //! exactly as the user wrote it (design.md, "Contracts").
+//!
+//! A file of targets (`scan --targets FILE`) is parsed in [`list`].
+
+pub mod list;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
@@ -141,6 +145,15 @@ fn parse_port(text: &str) -> Option<u16> {
         return None;
     }
     text.parse::<u16>().ok().filter(|&p| p != 0)
+}
+
+/// A name to send as SNI (and check the certificate against): a DNS name,
+/// lower-cased; an IP address is refused because SNI cannot carry one.
+pub fn sni_name(text: &str) -> std::result::Result<DnsName<'static>, &'static str> {
+    if text.parse::<IpAddr>().is_ok() {
+        return Err("SNI carries a DNS name, not an IP address");
+    }
+    DnsName::try_from(text.to_ascii_lowercase()).map_err(|_| "is not a valid DNS name")
 }
 
 /// A syntactically valid DNS name, lower-cased so that the same host always

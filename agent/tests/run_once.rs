@@ -87,7 +87,10 @@ async fn once_uploads_the_report_over_mutual_tls() {
         report.tool.as_ref().map(|t| t.name.as_str()),
         Some("trustwatch-agent")
     );
-    assert_eq!(report.findings.len(), 8);
+    assert_eq!(
+        report.findings.len(),
+        trustwatch_rules::evaluate::TLS_PROBE_RULES.len()
+    );
     let status = |rule: &str| {
         report
             .findings

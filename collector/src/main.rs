@@ -116,6 +116,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn serve(config: PathBuf) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let config = Config::load(&config)?;
     let collector = Collector::start(config).await?;
     let ca_path = ca::ca_cert_path(&collector.data_dir());
@@ -147,7 +148,7 @@ async fn serve(config: PathBuf) -> anyhow::Result<()> {
         api::FINDINGS_PATH,
         api::AGENTS_PATH
     );
-    collector.run(shutdown_signal()).await?;
+    collector.run(shutdown).await?;
     println!("collector stopped");
     Ok(())
 }
@@ -183,6 +184,7 @@ fn agent_cert(args: AgentCertArgs) -> anyhow::Result<()> {
 }
 
 async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let mut demo = Demo::start(DemoOptions {
         dir: args.dir,
         once: args.once,
@@ -243,7 +245,7 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("Running; the agent rescans every 60 s. Press Ctrl-C to stop.");
-    let exited = demo.wait(shutdown_signal()).await;
+    let exited = demo.wait(shutdown).await;
     demo.stop().await?;
     if let Some(status) = exited {
         anyhow::bail!(
@@ -272,18 +274,29 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-/// Ctrl-C, or SIGTERM from a service manager.
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Ctrl-C, or SIGTERM from a service manager. The handlers are registered
+/// when this is called, not when the future is first polled, so a signal
+/// that arrives while the collector is still starting stops it cleanly
+/// instead of killing it mid-write.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut i), Ok(mut t)) => {
+                tokio::select! {
+                    _ = i.recv() => {}
+                    _ = t.recv() => {}
+                }
             }
-            Err(_) => std::future::pending().await,
+            (Ok(mut i), Err(_)) => {
+                i.recv().await;
+            }
+            (Err(_), Ok(mut t)) => {
+                t.recv().await;
+            }
+            (Err(_), Err(_)) => std::future::pending().await,
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
     }
 }

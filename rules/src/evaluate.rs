@@ -4,20 +4,40 @@
 //! every result is reproducible from its evidence.
 
 mod cert;
+mod http;
 mod tls;
+
+pub use self::http::headers as http_headers;
+pub use self::http::{MAX_REDIRECT_BODY, MIN_HSTS_MAX_AGE};
 
 use time::OffsetDateTime;
 
 use crate::catalogue::Catalogue;
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Status};
-use crate::observe::TlsObservation;
+use crate::observe::{HttpObservation, TlsObservation};
 
-/// Rules the TLS probe evaluates, in report order. Later probes add rules to
-/// this family (TLS-001/002/005…008) without changing the ones here.
+/// Rules the TLS probe evaluates, in report (catalogue) order.
 pub const TLS_PROBE_RULES: &[&str] = &[
-    "TLS-003", "TLS-004", "CERT-001", "CERT-002", "CERT-003", "CERT-004", "CERT-005", "CERT-006",
+    "TLS-001", "TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006", "TLS-007", "TLS-008",
+    "CERT-001", "CERT-002", "CERT-003", "CERT-004", "CERT-005", "CERT-006",
 ];
+
+/// Rules the HTTP step of the TLS probe evaluates (HTTPS endpoints only).
+pub const HTTP_PROBE_RULES: &[&str] = &["HTTP-001", "HTTP-002", "HTTP-003", "HTTP-004", "HTTP-005"];
+
+/// Everything a TLS probe with its HTTP step reports, in report order.
+pub const TLS_HTTP_PROBE_RULES: &[&str] = &[
+    "TLS-001", "TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006", "TLS-007", "TLS-008",
+    "CERT-001", "CERT-002", "CERT-003", "CERT-004", "CERT-005", "CERT-006", "HTTP-001", "HTTP-002",
+    "HTTP-003", "HTTP-004", "HTTP-005",
+];
+
+/// Findings for the web server behind one HTTPS endpoint. An endpoint whose
+/// TLS could not be reached at all gets [`unreachable`] findings instead.
+pub fn http(catalogue: &Catalogue, obs: &HttpObservation) -> Vec<Finding> {
+    http::findings(catalogue, obs)
+}
 
 /// Findings for one TLS endpoint. Rules missing from `catalogue` (a trust's
 /// trimmed baseline) are skipped.

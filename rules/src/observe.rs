@@ -2,8 +2,10 @@
 //! the evaluator turns them into findings. "Port closed", "handshake
 //! refused" and "certificate expired" are observations here, not errors.
 
+pub mod http;
 pub mod tls;
 
+pub use http::{Header, HttpObservation, HttpResponse, HttpsOutcome, PlainHttp};
 pub use tls::{
     AttemptOutcome, CertificateSummary, ChainObservation, CipherSuite, KeyAlgorithm,
     KeyExchangeGroup, ProtocolAttempt, PublicKeySummary, SuiteClass, TlsFeatures, TlsObservation,

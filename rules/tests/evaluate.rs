@@ -1,85 +1,15 @@
 //! The pure TLS/certificate evaluator on hand-made observations.
 
-use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
+#[path = "support/tls.rs"]
+mod support;
+
+use support::{accepted, cert, find, good, rejected, run, status, NOW};
+use time::Duration;
 use trustwatch_rules::evaluate;
 use trustwatch_rules::observe::{
-    AttemptOutcome, CertificateSummary, ChainObservation, KeyAlgorithm, ProtocolAttempt,
-    PublicKeySummary, TlsObservation, TlsVersion, TrustVerdict,
+    AttemptOutcome, KeyAlgorithm, ProtocolAttempt, PublicKeySummary, TlsVersion, TrustVerdict,
 };
-use trustwatch_rules::{Catalogue, Finding, Severity, Status};
-
-const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
-
-fn cert(not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertificateSummary {
-    CertificateSummary {
-        subject: "CN=www.example.test".into(),
-        issuer: "CN=Example CA".into(),
-        serial: "01".into(),
-        not_before,
-        not_after,
-        subject_alt_names: vec!["www.example.test".into()],
-        public_key: PublicKeySummary {
-            algorithm: KeyAlgorithm::Ec,
-            bits: 256,
-            curve: Some("P-256".into()),
-        },
-        signature_algorithm: "ecdsa-with-SHA256".into(),
-        self_signed: false,
-        sha256_fingerprint: "00".into(),
-    }
-}
-
-fn accepted(v: TlsVersion) -> ProtocolAttempt {
-    ProtocolAttempt {
-        version: v,
-        outcome: AttemptOutcome::Accepted {
-            cipher_suite: "X".into(),
-        },
-    }
-}
-
-fn rejected(v: TlsVersion) -> ProtocolAttempt {
-    ProtocolAttempt {
-        version: v,
-        outcome: AttemptOutcome::Rejected {
-            reason: "protocol_version alert".into(),
-        },
-    }
-}
-
-fn good() -> TlsObservation {
-    TlsObservation {
-        target: "www.example.test:443".into(),
-        sni: Some("www.example.test".into()),
-        starttls: None,
-        cipher_suites: Vec::new(),
-        features: Default::default(),
-        attempts: vec![accepted(TlsVersion::Tls12), accepted(TlsVersion::Tls13)],
-        chain: Some(ChainObservation {
-            certificates: vec![cert(NOW - Duration::days(30), NOW + Duration::days(60))],
-            trust: TrustVerdict::Trusted { public: false },
-            checked_name: "www.example.test".into(),
-            name_matches: true,
-        }),
-        chain_error: None,
-    }
-}
-
-fn status(findings: &[Finding], id: &str) -> Status {
-    find(findings, id).status
-}
-
-fn find<'a>(findings: &'a [Finding], id: &str) -> &'a Finding {
-    findings
-        .iter()
-        .find(|f| f.rule_id == id)
-        .unwrap_or_else(|| panic!("no {id} finding"))
-}
-
-fn run(obs: &TlsObservation) -> Vec<Finding> {
-    evaluate::tls(&Catalogue::embedded().unwrap(), obs, NOW)
-}
+use trustwatch_rules::{Severity, Status};
 
 #[test]
 fn a_good_endpoint_passes_every_rule() {

@@ -4,8 +4,9 @@ use proptest::prelude::*;
 use time::{Duration, OffsetDateTime};
 use trustwatch_rules::evaluate;
 use trustwatch_rules::observe::{
-    AttemptOutcome, CertificateSummary, ChainObservation, KeyAlgorithm, ProtocolAttempt,
-    PublicKeySummary, TlsObservation, TlsVersion, TrustVerdict,
+    AttemptOutcome, CertificateSummary, ChainObservation, CipherSuite, KeyAlgorithm,
+    KeyExchangeGroup, ProtocolAttempt, PublicKeySummary, SuiteClass, TlsFeatures, TlsObservation,
+    TlsVersion, TrustVerdict, VersionSuites,
 };
 use trustwatch_rules::{Catalogue, Report, Severity, Status, SCHEMA_VERSION};
 
@@ -26,13 +27,54 @@ fn obs(
             }
         }
     };
+    let suite = |version, id, name: &str| VersionSuites {
+        version,
+        accepted: vec![CipherSuite {
+            id,
+            name: name.into(),
+            classes: vec![SuiteClass::ForwardSecret, SuiteClass::Aead],
+        }],
+        server_preference: None,
+    };
+    let mut cipher_suites = vec![suite(
+        TlsVersion::Tls12,
+        0xC02F,
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    )];
+    if tls13 {
+        cipher_suites.push(suite(TlsVersion::Tls13, 0x1301, "TLS_AES_128_GCM_SHA256"));
+    }
     TlsObservation {
         target: "127.0.0.1:443".into(),
         sni: None,
         starttls: None,
-        cipher_suites: Vec::new(),
-        features: Default::default(),
+        cipher_suites,
+        features: TlsFeatures {
+            groups: vec![KeyExchangeGroup {
+                name: "x25519".into(),
+                bits: 255,
+            }],
+            compression: Some(false),
+            secure_renegotiation: Some(true),
+            ..Default::default()
+        },
         attempts: vec![
+            ProtocolAttempt {
+                version: TlsVersion::Ssl2,
+                outcome: outcome(false),
+            },
+            ProtocolAttempt {
+                version: TlsVersion::Ssl3,
+                outcome: outcome(false),
+            },
+            ProtocolAttempt {
+                version: TlsVersion::Tls10,
+                outcome: outcome(false),
+            },
+            ProtocolAttempt {
+                version: TlsVersion::Tls11,
+                outcome: outcome(false),
+            },
             ProtocolAttempt {
                 version: TlsVersion::Tls12,
                 outcome: outcome(true),
@@ -86,6 +128,12 @@ proptest! {
         prop_assert_eq!(c5.status == Status::Fail, bits < 2048);
         let t4 = f.iter().find(|f| f.rule_id == "TLS-004").unwrap();
         prop_assert_eq!(t4.status == Status::Pass, tls13);
+        // The protocol and suite facts are fixed and good: those rules pass
+        // whatever the certificate.
+        for id in ["TLS-001", "TLS-002", "TLS-003", "TLS-005", "TLS-006", "TLS-007", "TLS-008"] {
+            let t = f.iter().find(|f| f.rule_id == id).unwrap();
+            prop_assert_eq!(t.status, Status::Pass, "{}: {}", id, t.summary);
+        }
         // Every finding of this probe carries the rule's mapped controls.
         for finding in &f {
             prop_assert!(!finding.controls.is_empty());

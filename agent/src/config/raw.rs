@@ -44,6 +44,8 @@ pub(super) struct RawSchedule {
 pub(super) struct RawScan {
     pub timeout_secs: Option<Spanned<i64>>,
     pub baseline: Option<Spanned<String>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub per_host: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,4 +55,12 @@ pub(super) struct RawTls {
     pub sni: Option<Spanned<String>>,
     #[serde(default)]
     pub ca: Vec<Spanned<String>>,
+    /// `smtp`, `imap`, …, or `none`; by port when absent.
+    pub starttls: Option<Spanned<String>>,
+    /// Check the web server behind this HTTPS endpoint (HTTP-001…005);
+    /// ports 443 and 8443 are checked without it.
+    #[serde(default)]
+    pub http: bool,
+    /// The plain-HTTP port of the same host for HTTP-001 (80 for 443).
+    pub http_port: Option<Spanned<i64>>,
 }

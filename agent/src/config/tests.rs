@@ -187,3 +187,56 @@ fn messages_are_one_line_naming_file_line_and_key() {
     );
     assert!(!text.contains('\n'));
 }
+
+#[test]
+fn starttls_by_key_or_by_port() {
+    let dir = fixture();
+    let text = GOOD.replace(
+        "target = \"[::1]:443\"",
+        "target = \"[::1]:443\"\nstarttls = \"SMTP\"\n\n[[tls]]\ntarget = \"mail.example:25\"\n\n[[tls]]\ntarget = \"db.example:5432\"\nstarttls = \"none\"",
+    );
+    let config = parse(&dir, &text).unwrap();
+    let starttls: Vec<_> = config.tls.iter().map(|t| t.starttls).collect();
+    use crate::starttls::Starttls;
+    assert_eq!(
+        starttls,
+        [None, Some(Starttls::Smtp), Some(Starttls::Smtp), None]
+    );
+    let (line, key, problem) = error(&GOOD.replace(
+        "target = \"[::1]:443\"",
+        "target = \"[::1]:443\"\nstarttls = \"smtps\"",
+    ));
+    assert_eq!((line, key.as_str()), (23, "tls[1].starttls"));
+    assert!(
+        problem.contains("unknown STARTTLS protocol `smtps`"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn schedule_defaults_and_ranges() {
+    let dir = fixture();
+    let config = parse(&dir, GOOD).unwrap();
+    assert_eq!(config.schedule, Schedule::default());
+    assert_eq!(
+        (config.schedule.concurrency, config.schedule.per_host),
+        (32, 1)
+    );
+    let text = GOOD.replace(
+        "timeout_secs = 5",
+        "timeout_secs = 5\nconcurrency = 4\nper_host = 2",
+    );
+    let config = parse(&dir, &text).unwrap();
+    assert_eq!(
+        (config.schedule.concurrency, config.schedule.per_host),
+        (4, 2)
+    );
+    let (line, key, problem) =
+        error(&GOOD.replace("timeout_secs = 5", "timeout_secs = 5\nper_host = 0"));
+    assert_eq!((line, key.as_str()), (15, "scan.per_host"));
+    assert_eq!(problem, "must be from 1 to 64, not 0");
+    let (_, key, problem) =
+        error(&GOOD.replace("timeout_secs = 5", "timeout_secs = 5\nconcurrency = 5000"));
+    assert_eq!(key, "scan.concurrency");
+    assert_eq!(problem, "must be from 1 to 1024, not 5000");
+}

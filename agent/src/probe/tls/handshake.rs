@@ -5,7 +5,6 @@
 //! cipher suite is still readable and every byte read is counted against the
 //! limit.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use rustls::client::Resumption;
@@ -15,18 +14,18 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
-use trustwatch_rules::observe::{AttemptOutcome, TlsVersion};
+use trustwatch_rules::observe::{AttemptOutcome, ProtocolAttempt, TlsVersion};
 
 use super::classify::{self, Ended, Stop};
 use super::verifier::{ClientCertRequest, RecordingVerifier};
-use crate::net;
+use crate::net::{self, Endpoint};
 use crate::probe::Limits;
 
 /// Where and how to attempt a handshake.
 #[derive(Debug)]
 pub(crate) struct AttemptSpec<'a> {
-    pub addrs: &'a [IpAddr],
-    pub port: u16,
+    /// Where to connect, and the STARTTLS upgrade if any.
+    pub endpoint: &'a Endpoint,
     /// A DNS name is sent as SNI; an IP address sends none.
     pub server_name: &'a ServerName<'static>,
     pub limits: Limits,
@@ -42,17 +41,71 @@ pub(crate) struct Attempt {
     /// sent nothing at all until the timeout. Offering another version
     /// would only knock again on a device that is not talking to us.
     pub give_up: bool,
+    /// Whether an OCSP response was stapled, once the chain arrived.
+    pub ocsp_stapled: Option<bool>,
+    /// A ClientHello went out (the connection was made).
+    pub hello_sent: bool,
+}
+
+/// What the real (rustls) handshakes learnt.
+#[derive(Debug, Default)]
+pub(crate) struct RealHandshakes {
+    pub attempts: Vec<ProtocolAttempt>,
+    /// The chain of the first version that got as far as the certificate,
+    /// TLS 1.3 first.
+    pub chain: Option<Vec<CertificateDer<'static>>>,
+    /// Stapling as seen at TLS 1.3 (the crafted hellos cover 1.2 and older).
+    pub ocsp_stapled_tls13: Option<bool>,
+    pub handshakes: u32,
+}
+
+/// Full handshakes at TLS 1.3 then 1.2, one after the other. If the first
+/// finds nothing answering, the second is not tried.
+pub(crate) async fn real_handshakes(spec: &AttemptSpec<'_>) -> RealHandshakes {
+    let mut out = RealHandshakes::default();
+    let mut unreachable: Option<String> = None;
+    for version in [TlsVersion::Tls13, TlsVersion::Tls12] {
+        if let Some(reason) = &unreachable {
+            out.attempts.push(ProtocolAttempt {
+                version,
+                outcome: AttemptOutcome::Failed {
+                    reason: reason.clone(),
+                },
+            });
+            continue;
+        }
+        let attempt = attempt(version, spec).await;
+        tracing::debug!(version = %version, outcome = ?attempt.outcome, "rustls handshake");
+        out.handshakes += u32::from(attempt.hello_sent);
+        if version == TlsVersion::Tls13 {
+            out.ocsp_stapled_tls13 = attempt.ocsp_stapled;
+        }
+        match &attempt.outcome {
+            AttemptOutcome::Accepted { .. } if out.chain.is_none() => out.chain = attempt.chain,
+            AttemptOutcome::Failed { reason } if attempt.give_up => {
+                unreachable = Some(reason.clone())
+            }
+            _ => {}
+        }
+        out.attempts.push(ProtocolAttempt {
+            version,
+            outcome: attempt.outcome,
+        });
+    }
+    out
 }
 
 pub(crate) async fn attempt(version: TlsVersion, spec: &AttemptSpec<'_>) -> Attempt {
     let deadline = Instant::now() + spec.limits.timeout;
-    let mut stream = match net::connect(spec.addrs, spec.port, deadline).await {
+    let mut stream = match net::open(spec.endpoint, deadline).await {
         Ok(s) => s,
         Err(u) => {
             return Attempt {
                 outcome: classify::outcome(ended(Some(Stop::Connect(u.reason)))),
                 chain: None,
                 give_up: true,
+                ocsp_stapled: None,
+                hello_sent: false,
             }
         }
     };
@@ -71,6 +124,8 @@ pub(crate) async fn attempt(version: TlsVersion, spec: &AttemptSpec<'_>) -> Atte
                 },
                 chain: None,
                 give_up: false,
+                ocsp_stapled: None,
+                hello_sent: false,
             }
         }
     };
@@ -119,6 +174,8 @@ pub(crate) async fn attempt(version: TlsVersion, spec: &AttemptSpec<'_>) -> Atte
         outcome,
         chain,
         give_up: silent,
+        ocsp_stapled: verifier.ocsp_stapled(),
+        hello_sent: true,
     }
 }
 

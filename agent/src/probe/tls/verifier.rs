@@ -23,6 +23,8 @@ pub(crate) const MAX_CHAIN_CERTS: usize = 10;
 pub(crate) struct RecordingVerifier {
     algorithms: WebPkiSupportedAlgorithms,
     chain: Mutex<Option<Vec<CertificateDer<'static>>>>,
+    /// Whether the server stapled an OCSP response, once the chain arrived.
+    ocsp_stapled: Mutex<Option<bool>>,
 }
 
 impl RecordingVerifier {
@@ -30,7 +32,14 @@ impl RecordingVerifier {
         Arc::new(RecordingVerifier {
             algorithms,
             chain: Mutex::new(None),
+            ocsp_stapled: Mutex::new(None),
         })
+    }
+
+    /// `Some(true)` when the server stapled a (non-empty) OCSP response
+    /// with its chain, `None` when no chain arrived.
+    pub(crate) fn ocsp_stapled(&self) -> Option<bool> {
+        *self.ocsp_stapled.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The chain the server sent, leaf first, if it got that far.
@@ -47,7 +56,7 @@ impl ServerCertVerifier for RecordingVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let chain = std::iter::once(end_entity)
@@ -56,6 +65,8 @@ impl ServerCertVerifier for RecordingVerifier {
             .map(|c| c.clone().into_owned())
             .collect();
         *self.chain.lock().unwrap_or_else(|p| p.into_inner()) = Some(chain);
+        *self.ocsp_stapled.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(!ocsp_response.is_empty());
         Ok(ServerCertVerified::assertion())
     }
 

@@ -1,0 +1,295 @@
+//! `scan`'s arguments turned into a validated plan: targets (flags and
+//! files), names, STARTTLS, trust anchors and the baseline all checked
+//! before any socket is opened.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::DnsName;
+use trustwatch_rules::{Catalogue, Report, Severity};
+
+use super::ScanArgs;
+use crate::error::{Error, Result};
+use crate::net::Resolver;
+use crate::output::Format;
+use crate::pem;
+use crate::probe::http::HttpCheck;
+use crate::probe::tls::{Anchors, TlsProbeConfig};
+use crate::probe::{Limits, Probe, ProbeContext};
+use crate::scan::{self, Schedule};
+use crate::starttls::StarttlsChoice;
+use crate::target::{list, sni_name, Target};
+
+/// A validated `scan`: everything checked, nothing connected yet.
+#[derive(Debug)]
+pub struct ScanPlan {
+    /// One probe per endpoint, in input order: `--tls` flags, then each
+    /// `--targets` file line by line.
+    pub probes: Vec<Arc<dyn Probe>>,
+    pub catalogue: Arc<Catalogue>,
+    pub limits: Limits,
+    pub schedule: Schedule,
+    pub format: Option<Format>,
+    pub fail_on: Severity,
+}
+
+impl ScanPlan {
+    pub fn from_args(args: &ScanArgs) -> Result<ScanPlan> {
+        let mut entries = args
+            .tls
+            .iter()
+            .map(|t| {
+                let target = Target::parse(t).map_err(|e| match e {
+                    Error::Target { input, reason } => Error::Arg {
+                        flag: "--tls",
+                        value: format!("{input:?}"),
+                        problem: reason,
+                    },
+                    other => other,
+                })?;
+                Ok(list::Entry {
+                    target,
+                    sni: None,
+                    starttls: None,
+                    http: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for file in &args.targets {
+            entries.extend(list::load(file)?);
+        }
+        let sni = args.sni.as_deref().map(parse_sni).transpose()?;
+        let starttls = args.starttls.unwrap_or_default();
+        let mut anchors = Anchors::default();
+        for path in &args.ca {
+            anchors
+                .private
+                .extend(pem::anchors(path).map_err(|e| flag_error("--ca", path, e))?);
+        }
+        let catalogue = load_catalogue(args.baseline.as_deref())?;
+        if entries.is_empty() {
+            return Err(Error::NothingToScan {
+                hint: "give at least one --tls HOST:PORT or a --targets file with a target in it",
+            });
+        }
+        let probes = entries
+            .into_iter()
+            .map(|entry| {
+                let web = WebDefaults {
+                    forced: args.http,
+                    plain_port: args.http_port,
+                };
+                let probe = probe_config(entry, sni.as_ref(), starttls, web, &anchors).build();
+                Arc::new(probe) as Arc<dyn Probe>
+            })
+            .collect();
+        Ok(ScanPlan {
+            probes,
+            catalogue: Arc::new(catalogue),
+            limits: Limits::with_timeout(Duration::from_secs(args.timeout)),
+            schedule: Schedule {
+                concurrency: usize::from(args.concurrency),
+                per_host: usize::from(args.per_host),
+            },
+            format: args.format,
+            fail_on: args.fail_on,
+        })
+    }
+
+    /// Runs the plan, calling `on_done` as each endpoint's scan finishes,
+    /// and returns its report (findings in input order).
+    pub async fn run(&self, on_done: &mut (dyn FnMut() + Send)) -> Report {
+        let ctx = ProbeContext {
+            catalogue: self.catalogue.clone(),
+            now: scan::scan_time(),
+            limits: self.limits,
+            resolver: Resolver::system(),
+        };
+        let findings = scan::run(&self.probes, &ctx, self.schedule, on_done).await;
+        scan::report(&ctx, scan::local_host_name(), findings)
+    }
+}
+
+/// The command line's `--http` and `--http-port`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WebDefaults {
+    pub forced: bool,
+    pub plain_port: Option<u16>,
+}
+
+/// A line's own `sni=`, `starttls=` and `http` win over the command line's.
+pub(crate) fn probe_config(
+    entry: list::Entry,
+    sni: Option<&DnsName<'static>>,
+    starttls: StarttlsChoice,
+    web: WebDefaults,
+    anchors: &Anchors,
+) -> TlsProbeConfig {
+    let port = entry.target.port();
+    let starttls = entry.starttls.unwrap_or(starttls).resolve(port);
+    let forced = web.forced || entry.http.is_some();
+    let plain_port = entry.http.and_then(|h| h.plain_port).or(web.plain_port);
+    TlsProbeConfig {
+        target: entry.target,
+        sni: entry.sni.or_else(|| sni.cloned()),
+        anchors: anchors.clone(),
+        starttls,
+        http: HttpCheck::for_endpoint(port, starttls.is_some(), forced, plain_port),
+    }
+}
+
+fn parse_sni(text: &str) -> Result<DnsName<'static>> {
+    sni_name(text).map_err(|problem| Error::Arg {
+        flag: "--sni",
+        value: format!("{text:?}"),
+        problem: problem.into(),
+    })
+}
+
+fn flag_error(flag: &'static str, path: &Path, e: Error) -> Error {
+    match e {
+        Error::Pem { problem, .. } => Error::Arg {
+            flag,
+            value: path.display().to_string(),
+            problem,
+        },
+        other => other,
+    }
+}
+
+/// The embedded baseline, or the one in `dir`.
+pub fn load_catalogue(dir: Option<&Path>) -> Result<Catalogue> {
+    match dir {
+        None => Ok(Catalogue::embedded()?),
+        Some(dir) if !dir.is_dir() => Err(Error::Arg {
+            flag: "--baseline",
+            value: dir.display().to_string(),
+            problem: "is not a folder".into(),
+        }),
+        Some(dir) => Catalogue::load_dir(dir).map_err(|source| Error::BaselineDir {
+            dir: dir.to_owned(),
+            source: Box::new(source),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::starttls::Starttls;
+
+    fn entry(target: &str, starttls: Option<StarttlsChoice>) -> list::Entry {
+        list::Entry {
+            http: None,
+            target: Target::parse(target).unwrap(),
+            sni: None,
+            starttls,
+        }
+    }
+
+    #[test]
+    fn http_check_follows_port_line_and_flag() {
+        let a = Anchors::default();
+        let by_port = StarttlsChoice::ByPort;
+        let none = WebDefaults::default();
+        let c = probe_config(entry("h.example:443", None), None, by_port, none, &a);
+        assert_eq!(
+            c.http,
+            Some(HttpCheck {
+                plain_port: Some(80)
+            })
+        );
+        let c = probe_config(entry("h.example:9443", None), None, by_port, none, &a);
+        assert_eq!(c.http, None);
+        let forced = WebDefaults {
+            forced: true,
+            plain_port: Some(8080),
+        };
+        let c = probe_config(entry("h.example:9443", None), None, by_port, forced, &a);
+        assert_eq!(
+            c.http,
+            Some(HttpCheck {
+                plain_port: Some(8080)
+            })
+        );
+        let mut e = entry("h.example:9443", None);
+        e.http = Some(list::HttpOption {
+            plain_port: Some(81),
+        });
+        let c = probe_config(e, None, by_port, forced, &a);
+        assert_eq!(
+            c.http,
+            Some(HttpCheck {
+                plain_port: Some(81)
+            })
+        );
+        // Never over STARTTLS.
+        let c = probe_config(entry("h.example:25", None), None, by_port, forced, &a);
+        assert_eq!(c.http, None);
+    }
+
+    #[test]
+    fn starttls_line_beats_flag_beats_port() {
+        let a = Anchors::default();
+        let by_port = StarttlsChoice::ByPort;
+        let c = probe_config(
+            entry("h.example:25", None),
+            None,
+            by_port,
+            WebDefaults::default(),
+            &a,
+        );
+        assert_eq!(c.starttls, Some(Starttls::Smtp));
+        let c = probe_config(
+            entry("h.example:443", None),
+            None,
+            by_port,
+            WebDefaults::default(),
+            &a,
+        );
+        assert_eq!(c.starttls, None);
+        let flag = StarttlsChoice::On(Starttls::Imap);
+        let c = probe_config(
+            entry("h.example:25", None),
+            None,
+            flag,
+            WebDefaults::default(),
+            &a,
+        );
+        assert_eq!(c.starttls, Some(Starttls::Imap));
+        let line = Some(StarttlsChoice::Off);
+        let c = probe_config(
+            entry("h.example:25", line),
+            None,
+            flag,
+            WebDefaults::default(),
+            &a,
+        );
+        assert_eq!(c.starttls, None);
+    }
+
+    #[test]
+    fn sni_line_beats_flag() {
+        let a = Anchors::default();
+        let flag = DnsName::try_from("flag.example".to_owned()).unwrap();
+        let mut e = entry("10.0.0.1:443", None);
+        let c = probe_config(
+            e.clone(),
+            Some(&flag),
+            StarttlsChoice::ByPort,
+            WebDefaults::default(),
+            &a,
+        );
+        assert_eq!(c.sni.unwrap().as_ref(), "flag.example");
+        e.sni = Some(DnsName::try_from("line.example".to_owned()).unwrap());
+        let c = probe_config(
+            e,
+            Some(&flag),
+            StarttlsChoice::ByPort,
+            WebDefaults::default(),
+            &a,
+        );
+        assert_eq!(c.sni.unwrap().as_ref(), "line.example");
+    }
+}
