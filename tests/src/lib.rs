@@ -9,5 +9,6 @@ pub mod pki;
 pub mod process;
 pub mod promtool;
 pub mod scrape;
+pub mod tlslab;
 
 pub use process::{binary, Child, Collector, OpensslServer};

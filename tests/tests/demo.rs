@@ -95,7 +95,53 @@ fn demo_shows_a_failing_finding_in_metrics_within_30_seconds() {
         "demo: failing finding in /metrics after {:?}",
         started.elapsed()
     );
-    drop(child);
+    // Ctrl-C, as a person would: the demo must stop its agent child too,
+    // not leave it rescanning in the background.
+    let agent_pid = find_agent_child(child.0.id());
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    let mut child = child;
+    let stopped = Instant::now();
+    while child.0.try_wait().expect("poll demo").is_none() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(20),
+            "demo did not stop on Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if let Some(pid) = agent_pid {
+        let gone = Instant::now();
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+            assert!(
+                gone.elapsed() < Duration::from_secs(10),
+                "the demo's agent (pid {pid}) outlived it"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The pid of the `trustwatch-agent` child of `parent`, from /proc.
+fn find_agent_child(parent: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let after_name = &stat[stat.rfind(')')? + 2..];
+        let ppid: u32 = after_name.split_whitespace().nth(1)?.parse().ok()?;
+        (ppid == parent && stat.contains("(trustwatch-agen")).then_some(pid)
+    })
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true)
 }
 
 #[test]
