@@ -32,16 +32,6 @@ use crate::net::Endpoint;
 use crate::starttls::Starttls;
 use crate::target::Target;
 
-/// Every version an observation reports on.
-const ALL_VERSIONS: [TlsVersion; 6] = [
-    TlsVersion::Ssl2,
-    TlsVersion::Ssl3,
-    TlsVersion::Tls10,
-    TlsVersion::Tls11,
-    TlsVersion::Tls12,
-    TlsVersion::Tls13,
-];
-
 /// What one probe run cost, for benchmarks and logs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProbeStats {
@@ -195,7 +185,10 @@ impl TlsProbe {
                 starttls: self.config.starttls,
             },
             Err(u) => {
-                obs.attempts = ALL_VERSIONS.iter().map(|&v| failed(v, &u.reason)).collect();
+                obs.attempts = TlsVersion::ALL
+                    .iter()
+                    .map(|&v| failed(v, &u.reason))
+                    .collect();
                 return (obs, ProbeStats::default(), None);
             }
         };

@@ -33,14 +33,7 @@ mod tests {
 
     #[test]
     fn wire_values_round_trip() {
-        for v in [
-            TlsVersion::Ssl2,
-            TlsVersion::Ssl3,
-            TlsVersion::Tls10,
-            TlsVersion::Tls11,
-            TlsVersion::Tls12,
-            TlsVersion::Tls13,
-        ] {
+        for v in TlsVersion::ALL {
             assert_eq!(from_wire(wire(v)), Some(v));
         }
         assert_eq!(from_wire(0x7f1c), None);

@@ -24,6 +24,16 @@ pub enum TlsVersion {
 }
 
 impl TlsVersion {
+    /// Every version, oldest first.
+    pub const ALL: [TlsVersion; 6] = [
+        TlsVersion::Ssl2,
+        TlsVersion::Ssl3,
+        TlsVersion::Tls10,
+        TlsVersion::Tls11,
+        TlsVersion::Tls12,
+        TlsVersion::Tls13,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TlsVersion::Ssl2 => "SSLv2",

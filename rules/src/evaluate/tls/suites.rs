@@ -23,14 +23,7 @@ pub const MIN_DHE_BITS: u32 = 2048;
 /// same security level as P-256, so the line is drawn at 255, not 256.
 pub const MIN_CURVE_BITS: u32 = 255;
 
-const ALL: &[TlsVersion] = &[
-    TlsVersion::Ssl2,
-    TlsVersion::Ssl3,
-    TlsVersion::Tls10,
-    TlsVersion::Tls11,
-    TlsVersion::Tls12,
-    TlsVersion::Tls13,
-];
+const ALL: &[TlsVersion] = &TlsVersion::ALL;
 pub(super) const UP_TO_12: &[TlsVersion] = &[
     TlsVersion::Ssl2,
     TlsVersion::Ssl3,
