@@ -14,6 +14,7 @@ pub mod pem;
 pub mod probe;
 pub mod progress;
 pub mod scan;
+pub mod scope;
 pub mod starttls;
 pub mod target;
 pub mod upload;
