@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod discover;
 pub mod error;
 pub mod net;
 pub mod output;

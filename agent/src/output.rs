@@ -133,6 +133,7 @@ mod tests {
                 finding("TLS-003", Status::Pass, "TLSv1.3 accepted"),
                 finding("CERT-001", Status::Fail, "certificate expired\x1b[31m"),
             ],
+            services: Vec::new(),
         }
     }
 

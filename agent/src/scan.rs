@@ -121,6 +121,7 @@ pub fn report(ctx: &ProbeContext, vantage: Option<String>, findings: Vec<Finding
         }),
         vantage,
         findings,
+        services: Vec::new(),
     }
 }
 

@@ -3,9 +3,14 @@
 //! refused" and "certificate expired" are observations here, not errors.
 
 pub mod http;
+pub mod service;
 pub mod tls;
 
 pub use http::{Header, HttpObservation, HttpResponse, HttpsOutcome, PlainHttp};
+pub use service::{
+    CleartextDetail, DicomDetail, HttpDetail, IdentifiedBy, RdpDetail, ServiceDetail,
+    ServiceObservation, SmbDetail, SnmpAnswer, SnmpDetail, SshDetail, SshHostKey, Transport,
+};
 pub use tls::{
     AttemptOutcome, CertificateSummary, ChainObservation, CipherSuite, KeyAlgorithm,
     KeyExchangeGroup, ProtocolAttempt, PublicKeySummary, SuiteClass, TlsFeatures, TlsObservation,

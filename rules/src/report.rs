@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::finding::Finding;
+use crate::observe::ServiceObservation;
 use crate::severity::Severity;
 
 /// Version of the report document. Bump on any change a consumer must notice.
@@ -40,6 +41,10 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vantage: Option<String>,
     pub findings: Vec<Finding>,
+    /// The inventory of a discovery scan: every open port found, with what
+    /// listens on it. Empty (and absent) for scans that discover nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceObservation>,
 }
 
 impl Report {

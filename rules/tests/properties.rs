@@ -152,6 +152,7 @@ proptest! {
             tool: None,
             vantage: Some("agent-1".into()),
             findings,
+            services: Vec::new(),
         };
         let json = serde_json::to_string(&report).unwrap();
         let back: Report = serde_json::from_str(&json).unwrap();

@@ -43,6 +43,7 @@ fn incoming(
         tool: None,
         vantage: Some("host-1".into()),
         findings,
+        services: Vec::new(),
     };
     IncomingReport {
         agent: who.clone(),

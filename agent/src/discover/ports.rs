@@ -1,0 +1,1 @@
+//! ports: in progress (issue 4).

@@ -1,0 +1,1 @@
+//! rate: in progress (issue 4).

@@ -1,0 +1,1 @@
+//! rtt: in progress (issue 4).
