@@ -1,4 +1,5 @@
-//! The one error type of this crate: a baseline catalogue that cannot be used.
+//! The one error type of this crate: a baseline catalogue (or the
+//! approved-services register read beside it) that cannot be used.
 //!
 //! Every message is one sentence that names the file, the line and the key,
 //! because the person reading it is editing a TOML file and needs to know
@@ -41,5 +42,16 @@ pub enum CatalogueError {
         rule: String,
         first_file: PathBuf,
         first_line: usize,
+    },
+
+    /// The approved-services register (SVC-009) is malformed or has a bad
+    /// value: a host that is not an address, network or `*`, a port out of
+    /// range, an unknown key.
+    #[error("{file} line {line}, key `{key}`: {message}")]
+    Register {
+        file: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
     },
 }

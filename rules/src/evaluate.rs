@@ -5,10 +5,12 @@
 
 mod cert;
 mod http;
+mod services;
 mod tls;
 
 pub use self::http::headers as http_headers;
 pub use self::http::{MAX_REDIRECT_BODY, MIN_HSTS_MAX_AGE};
+pub use self::services::{Exposure, ServiceScan, UnknownExposure, SERVICE_RULES};
 
 use time::OffsetDateTime;
 
@@ -34,9 +36,18 @@ pub const TLS_HTTP_PROBE_RULES: &[&str] = &[
 ];
 
 /// Findings for the web server behind one HTTPS endpoint. An endpoint whose
-/// TLS could not be reached at all gets [`unreachable`] findings instead.
+/// TLS could not be reached at all gets [`unreachable()`] findings instead.
 pub fn http(catalogue: &Catalogue, obs: &HttpObservation) -> Vec<Finding> {
     http::findings(catalogue, obs)
+}
+
+/// Findings for the open ports of a discovery scan: host-level SVC rules
+/// and per-service SSH, SMB, RDP, SNMP and HTTP-006/007 rules, host by host
+/// in order of first appearance, then in catalogue order. Rules missing from
+/// `catalogue` or not run at the scan's exposure are skipped; the decisions
+/// behind each rule are documented in `evaluate/services.rs`.
+pub fn services(catalogue: &Catalogue, scan: &ServiceScan<'_>) -> Vec<Finding> {
+    services::findings(catalogue, scan)
 }
 
 /// Findings for one TLS endpoint. Rules missing from `catalogue` (a trust's

@@ -6,6 +6,8 @@ pub mod http;
 pub mod service;
 pub mod tls;
 
+// The register is read beside the observations it is compared with.
+pub use crate::register::{ApprovedService, ServiceRegister};
 pub use http::{Header, HttpObservation, HttpResponse, HttpsOutcome, PlainHttp};
 pub use service::{
     CleartextDetail, DicomDetail, HttpDetail, IdentifiedBy, RdpDetail, ServiceDetail,

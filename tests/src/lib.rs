@@ -9,6 +9,7 @@ pub mod pki;
 pub mod process;
 pub mod promtool;
 pub mod scrape;
+pub mod svclab;
 pub mod tlslab;
 
 pub use process::{binary, Child, Collector, OpensslServer};

@@ -185,9 +185,14 @@ pub async fn identify_tcp(
     let banner = if banner_wait.is_zero() {
         Vec::new()
     } else {
-        read_until(&mut stream, banner_wait, opts.max_read, io::greeting_complete)
-            .await
-            .unwrap_or_default()
+        read_until(
+            &mut stream,
+            banner_wait,
+            opts.max_read,
+            io::greeting_complete,
+        )
+        .await
+        .unwrap_or_default()
     };
     if !banner.is_empty() {
         obs.banner = printable_line(&banner);
@@ -201,7 +206,13 @@ pub async fn identify_tcp(
         banner,
         obs,
     };
-    let chosen = by_banner.unwrap_or(hint);
+    // A bare `220` greeting is FTP's and SMTP's alike; the port decides
+    // when the greeting itself does not say.
+    let chosen = match (by_banner, hint) {
+        (Some(Hint::Ftp), Hint::Smtp) => Hint::Smtp,
+        (Some(found), _) => found,
+        (None, _) => hint,
+    };
     if by_banner.is_some() {
         session.obs.identified_by = IdentifiedBy::Banner;
     }

@@ -175,16 +175,28 @@ mod tests {
 
     #[test]
     fn greetings_are_recognised() {
-        assert_eq!(Hint::from_banner(b"SSH-2.0-OpenSSH_9.2p1\r\n"), Some(Hint::Ssh));
+        assert_eq!(
+            Hint::from_banner(b"SSH-2.0-OpenSSH_9.2p1\r\n"),
+            Some(Hint::Ssh)
+        );
         assert_eq!(Hint::from_banner(b"RFB 003.008\n"), Some(Hint::Vnc));
         assert_eq!(Hint::from_banner(&[255, 253, 24]), Some(Hint::Telnet));
-        assert_eq!(Hint::from_banner(b"220 (vsFTPd 3.0.3)\r\n"), Some(Hint::Ftp));
+        assert_eq!(
+            Hint::from_banner(b"220 (vsFTPd 3.0.3)\r\n"),
+            Some(Hint::Ftp)
+        );
         assert_eq!(
             Hint::from_banner(b"220 mail.example ESMTP Exim 4.96\r\n"),
             Some(Hint::Smtp)
         );
-        assert_eq!(Hint::from_banner(b"+OK Dovecot ready.\r\n"), Some(Hint::Pop3));
-        assert_eq!(Hint::from_banner(b"* OK [CAPABILITY IMAP4rev1] ready\r\n"), Some(Hint::Imap));
+        assert_eq!(
+            Hint::from_banner(b"+OK Dovecot ready.\r\n"),
+            Some(Hint::Pop3)
+        );
+        assert_eq!(
+            Hint::from_banner(b"* OK [CAPABILITY IMAP4rev1] ready\r\n"),
+            Some(Hint::Imap)
+        );
         assert_eq!(Hint::from_banner(b"hello"), None);
         assert_eq!(Hint::from_banner(b""), None);
     }

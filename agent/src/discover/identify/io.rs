@@ -52,22 +52,20 @@ pub async fn write_all<S: AsyncWrite + Unpin>(
 /// (telnet negotiation, a MySQL handshake packet) and at least a few bytes
 /// long: servers send their greeting in one segment.
 pub fn greeting_complete(bytes: &[u8]) -> bool {
-    if bytes.contains(&b'\n') {
-        return true;
+    // A MySQL handshake (3-byte length, sequence 0, protocol 10 or an
+    // error packet) is binary and holds byte 10 itself: complete only when
+    // its length is satisfied.
+    if bytes.len() >= 5 && bytes[3] == 0 && (bytes[4] == 10 || bytes[4] == 0xff) {
+        let len = usize::from(bytes[0]) | usize::from(bytes[1]) << 8 | usize::from(bytes[2]) << 16;
+        if len > 0 {
+            return bytes.len() >= len + 4;
+        }
     }
-    // Binary greetings (telnet IAC, MySQL handshake): complete once the
-    // MySQL length prefix is satisfied, or after the first segment for
-    // telnet's option negotiation.
+    // Telnet opens with option negotiation (IAC …), sent in one segment.
     if bytes.first() == Some(&255) {
         return true;
     }
-    if bytes.len() >= 4 {
-        let len = usize::from(bytes[0]) | usize::from(bytes[1]) << 8 | usize::from(bytes[2]) << 16;
-        if bytes[3] == 0 && bytes.len() >= len + 4 {
-            return true;
-        }
-    }
-    false
+    bytes.contains(&b'\n')
 }
 
 /// The first line of `bytes` as printable ASCII (others become `.`), at

@@ -1,7 +1,165 @@
-//! postgres: placeholder until its module lands (issue 4, in progress).
+//! PostgreSQL: an SSLRequest, answered `S` (TLS on) or `N` (TLS off).
+//!
+//! That one byte names the server but not its version. The version is only
+//! told after authentication (`server_version` in ParameterStatus), and any
+//! StartupMessage that names a user is a login attempt in the server's log
+//! (even a protocol-2.0 one, which servers up to 13 still accept): so we
+//! stop at the SSLRequest. On `S` we close rather than start TLS.
+
+use trustwatch_rules::observe::IdentifiedBy;
 
 use super::Session;
 
+/// SSLRequest (protocol docs §55.7): length 8, code 1234.5679.
+const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+/// What the answer to an SSLRequest says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SslAnswer {
+    /// `S`: the server will do TLS.
+    Willing,
+    /// `N`: the server has TLS off.
+    Unwilling,
+    /// An ErrorResponse (servers before 7.4 did not know SSLRequest), with
+    /// its message.
+    Error(String),
+}
+
 pub(super) async fn identify(s: &mut Session<'_>) {
-    let _ = s;
+    if !s.may_send() {
+        return;
+    }
+    if let Err(e) = s.send(&SSL_REQUEST).await {
+        s.note(format!("SSLRequest: {e}"));
+        return;
+    }
+    let wait = s.opts.io_timeout;
+    // One byte is the whole answer; an ErrorResponse ends at its length.
+    let answer = s
+        .read_until(wait, answer_complete)
+        .await
+        .unwrap_or_default();
+    s.stream = None;
+    match parse_ssl_answer(&answer) {
+        Some(answer) => {
+            s.found("postgresql", IdentifiedBy::Probe);
+            s.obs.product = Some("PostgreSQL".into());
+            s.note(match answer {
+                SslAnswer::Willing => "TLS offered; the version is only told after login".into(),
+                SslAnswer::Unwilling => {
+                    "TLS not offered; the version is only told after login".into()
+                }
+                SslAnswer::Error(m) => format!("SSLRequest refused: {m}"),
+            });
+        }
+        None if answer.is_empty() => {
+            s.found("postgresql", IdentifiedBy::Port);
+            s.note("no answer to the SSLRequest");
+        }
+        None => s.note("the answer to the SSLRequest is not PostgreSQL's"),
+    }
+}
+
+fn answer_complete(bytes: &[u8]) -> bool {
+    match bytes.first() {
+        Some(b'E') => error_len(bytes).is_some_and(|len| bytes.len() > len),
+        Some(_) => true,
+        None => false,
+    }
+}
+
+/// The length an ErrorResponse announces (it counts itself, not the tag).
+fn error_len(bytes: &[u8]) -> Option<usize> {
+    let len = bytes.get(1..5)?;
+    Some(u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize)
+}
+
+/// Reads the answer to an SSLRequest: exactly one `S` or `N` (a server
+/// sends nothing more until we speak again), or an ErrorResponse.
+pub(super) fn parse_ssl_answer(bytes: &[u8]) -> Option<SslAnswer> {
+    match bytes {
+        [b'S'] => Some(SslAnswer::Willing),
+        [b'N'] => Some(SslAnswer::Unwilling),
+        [b'E', ..] => {
+            let len = error_len(bytes)?;
+            let body = bytes.get(5..1 + len)?;
+            // Fields: a type byte and a NUL-terminated string each; `M` is
+            // the message. A body without one is not an ErrorResponse.
+            let message = body
+                .split(|b| *b == 0)
+                .find_map(|field| field.strip_prefix(b"M"))?;
+            Some(SslAnswer::Error(
+                String::from_utf8_lossy(message).into_owned(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_byte_answers() {
+        assert_eq!(parse_ssl_answer(b"S"), Some(SslAnswer::Willing));
+        assert_eq!(parse_ssl_answer(b"N"), Some(SslAnswer::Unwilling));
+        // More than one byte is not PostgreSQL (SSH, SMTP, ... banners).
+        assert_eq!(parse_ssl_answer(b"SSH-2.0-x\r\n"), None);
+        assert_eq!(parse_ssl_answer(b"NO"), None);
+        assert_eq!(parse_ssl_answer(b""), None);
+    }
+
+    #[test]
+    fn an_error_response_names_its_message() {
+        let mut e = vec![b'E'];
+        let body = b"SFATAL\0C0A000\0Munsupported frontend protocol 1234.5679\0\0";
+        e.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+        e.extend_from_slice(body);
+        assert!(answer_complete(&e));
+        assert!(!answer_complete(&e[..e.len() - 1]));
+        assert_eq!(
+            parse_ssl_answer(&e),
+            Some(SslAnswer::Error(
+                "unsupported frontend protocol 1234.5679".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn hostile_answers_are_rejected_not_panics() {
+        // A length of 4 GiB with nothing behind it.
+        let huge = [b'E', 0xff, 0xff, 0xff, 0xff, b'M', b'x'];
+        assert!(!answer_complete(&huge));
+        assert_eq!(parse_ssl_answer(&huge), None);
+        // A length below its own 4 bytes.
+        assert_eq!(parse_ssl_answer(&[b'E', 0, 0, 0, 1]), None);
+        assert_eq!(parse_ssl_answer(&[b'E', 0, 0]), None);
+        // No message field.
+        assert_eq!(parse_ssl_answer(&[b'E', 0, 0, 0, 6, b'S', 0]), None);
+    }
+
+    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
+    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
+        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
+        for &(at, b) in edits {
+            if !bytes.is_empty() {
+                let n = bytes.len();
+                bytes[at % n] = b;
+            }
+        }
+        bytes
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mutated_answers_never_panic(
+            cut in proptest::prelude::any::<usize>(),
+            edits in proptest::collection::vec(proptest::prelude::any::<(usize, u8)>(), 0..8),
+        ) {
+            let bytes = mutate(b"E\0\0\0\x10SFATAL\0Mbad\0\0", cut, &edits);
+            let _ = answer_complete(&bytes);
+            let _ = parse_ssl_answer(&bytes);
+        }
+    }
 }
