@@ -6,9 +6,11 @@ mod plan;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use trustwatch_rules::evaluate::Exposure;
 use trustwatch_rules::Severity;
 
 pub use self::plan::{load_catalogue, ScanPlan};
+use crate::discover::Rate;
 use crate::output::Format;
 use crate::starttls::StarttlsChoice;
 
@@ -26,7 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan targets once and print the findings.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Run as a daemon: scan on a schedule and upload reports to the collector.
     Run(RunArgs),
 }
@@ -60,9 +62,11 @@ pub struct ScanArgs {
     /// A PEM file of extra trust anchors (a trust's own CA); repeatable.
     #[arg(long = "ca", value_name = "PEM")]
     pub ca: Vec<PathBuf>,
-    /// Seconds allowed for each connection attempt.
-    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
-    pub timeout: u64,
+    /// Seconds allowed for each connection attempt of the TLS probe, and
+    /// for each step of identifying a discovered service [default: 10 for
+    /// TLS, 5 for discovery].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub timeout: Option<u64>,
     /// Endpoints scanned at once, overall.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
@@ -79,6 +83,71 @@ pub struct ScanArgs {
     /// A baseline folder to judge by instead of the embedded baseline.
     #[arg(long, value_name = "DIR")]
     pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
+}
+
+/// Discovery of listening services (`--hosts`), checked against the SVC,
+/// SSH, SMB, RDP, SNMP and HTTP-006/007 rules.
+#[derive(Debug, Args, Default)]
+pub struct DiscoveryArgs {
+    /// Networks, addresses or host names to discover services on
+    /// (`10.20.0.0/24`, `10.20.1.7`, `pacs01.trust.nhs.uk`); several after
+    /// one flag, comma-separated, or repeated. Only these are touched.
+    #[arg(long = "hosts", value_name = "CIDR|HOST", num_args = 1..)]
+    pub hosts: Vec<String>,
+    /// Ports to sweep: `22,80,8000-8100`, `T:1-1024,U:161`, `all`, or
+    /// `baseline` (the ports the baseline's rules name, and UDP 161).
+    #[arg(long, value_name = "SPEC", default_value = "baseline")]
+    pub ports: String,
+    /// Networks, addresses or names never to touch; always win over --hosts.
+    #[arg(long = "exclude", value_name = "CIDR|HOST", num_args = 1..)]
+    pub exclude: Vec<String>,
+    /// Ports never to touch (same form as --ports); always win.
+    #[arg(long = "exclude-ports", value_name = "SPEC")]
+    pub exclude_ports: Option<String>,
+    /// New connections per second, overall, or `unlimited` [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub rate: Option<Rate>,
+    /// New connections per second to any one host, or `unlimited`
+    /// [default: 200].
+    #[arg(long = "host-rate", value_name = "N")]
+    pub host_rate: Option<Rate>,
+    /// For ranges of medical and other fragile devices: one connection at a
+    /// time per host with a pause between them, and identification from
+    /// what a service volunteers only (nothing is sent).
+    #[arg(long)]
+    pub gentle: bool,
+    /// Where this scan runs from: `internal` (inside the trust network) or
+    /// `external` (the internet's side); decides which rules apply and
+    /// their severity.
+    #[arg(long, value_name = "SIDE", default_value = "internal")]
+    pub exposure: Exposure,
+    /// The approved-services register (TOML, `[[approved]]` tables) that
+    /// SVC-009 checks every open port against.
+    #[arg(long, value_name = "FILE")]
+    pub approved: Option<PathBuf>,
+    /// Allow public address space in --hosts (refused by default).
+    #[arg(long = "allow-public")]
+    pub allow_public: bool,
+    /// The most addresses the scope may hold [default: 65536].
+    #[arg(long = "max-addresses", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_addresses: Option<u64>,
+    /// Probe printer ports 9100-9107 beyond the connect (off by default: a
+    /// raw printer port prints what it is sent).
+    #[arg(long = "probe-printers")]
+    pub probe_printers: bool,
+    /// Milliseconds allowed for each connect of the sweep, at most; the
+    /// sweep shortens it to what round trips show [default: 2000].
+    #[arg(long = "connect-timeout", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=30_000))]
+    pub connect_timeout: Option<u64>,
+    /// Called AE title for the DICOM association test; repeatable, tried in
+    /// order [default: ANY-SCP].
+    #[arg(long = "dicom-ae", value_name = "TITLE")]
+    pub dicom_ae: Vec<String>,
+    /// SNMP community to try; repeatable [default: public].
+    #[arg(long = "snmp-community", value_name = "NAME")]
+    pub snmp_community: Vec<String>,
 }
 
 #[derive(Debug, Args)]

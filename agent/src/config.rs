@@ -3,6 +3,7 @@
 //! range — all before any socket is opened. Every error names the file,
 //! the line and the key.
 
+mod discovery;
 mod raw;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use trustwatch_rules::toml_location;
 use trustwatch_rules::Catalogue;
 
 use self::raw::RawConfig;
+use crate::discover::DiscoveryPlan;
 use crate::error::{Error, Result};
 use crate::pem;
 use crate::probe::http::HttpCheck;
@@ -45,6 +47,8 @@ pub struct Config {
     pub schedule: Schedule,
     pub catalogue: Arc<Catalogue>,
     pub tls: Vec<TlsProbeConfig>,
+    /// `[[discovery]]` scans, each validated.
+    pub discovery: Vec<DiscoveryPlan>,
 }
 
 impl Config {
@@ -256,12 +260,18 @@ impl Validator<'_> {
                 http,
             });
         }
-        if tls.is_empty() {
+        let discovery = raw
+            .discovery
+            .iter()
+            .enumerate()
+            .map(|(i, d)| self.discovery(i, d))
+            .collect::<Result<Vec<_>>>()?;
+        if tls.is_empty() && discovery.is_empty() {
             return Err(Error::Config {
                 file: self.file.to_owned(),
                 line: toml_location::line_of(self.text, self.text.len()),
                 key: "tls".into(),
-                problem: "nothing to scan: add at least one [[tls]] table with a target".into(),
+                problem: "nothing to scan: add at least one [[tls]] table with a target or a [[discovery]] table with hosts".into(),
             });
         }
 
@@ -281,6 +291,7 @@ impl Validator<'_> {
             },
             catalogue: Arc::new(catalogue),
             tls,
+            discovery,
         })
     }
 }

@@ -51,13 +51,32 @@ impl Daemon {
             limits: self.config.limits,
             resolver: self.resolver.clone(),
         };
-        let findings = scan::run(&self.probes, &ctx, self.config.schedule, &mut || {}).await;
+        let mut findings = scan::run(&self.probes, &ctx, self.config.schedule, &mut || {}).await;
+        let mut services = Vec::new();
+        for (i, plan) in self.config.discovery.iter().enumerate() {
+            match plan.run(&ctx.catalogue, &self.resolver, &|_| {}).await {
+                Ok(found) => {
+                    findings.extend(found.findings);
+                    services.extend(found.services);
+                }
+                // A name in the range that stopped resolving (or now
+                // resolves outside the allowed space) skips this range this
+                // cycle; the others are still scanned and reported.
+                Err(e) => tracing::warn!(
+                    discovery = i,
+                    error = %e,
+                    "discovery range skipped this cycle"
+                ),
+            }
+        }
         let vantage = self
             .config
             .agent_name
             .clone()
             .or_else(scan::local_host_name);
-        scan::report(&ctx, vantage, findings)
+        let mut report = scan::report(&ctx, vantage, findings);
+        report.services = services;
+        report
     }
 
     /// One cycle: scan, then upload.
@@ -91,6 +110,7 @@ impl Daemon {
         tracing::info!(
             config = %self.config.file.display(),
             targets = self.probes.len(),
+            discovery_ranges = self.config.discovery.len(),
             interval_secs = self.config.interval.as_secs(),
             "agent running"
         );

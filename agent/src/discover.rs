@@ -12,7 +12,12 @@
 //! any socket opens.
 
 pub mod identify;
+mod plan;
 pub mod ports;
 pub mod rate;
 pub mod rtt;
+mod run;
 pub mod sweep;
+
+pub use self::plan::{DiscoveryInput, DiscoveryPlan, Field, PlanError, Rate, ScopeEntry};
+pub use self::run::{Discovered, Progress};

@@ -10,6 +10,7 @@ use clap::Parser;
 use trustwatch_agent::cli::{Cli, Command, RunArgs, ScanArgs, ScanPlan};
 use trustwatch_agent::config::Config;
 use trustwatch_agent::daemon::Daemon;
+use trustwatch_agent::discover::Progress as Discovery;
 use trustwatch_agent::output::{self, Format};
 use trustwatch_agent::progress;
 
@@ -51,14 +52,32 @@ async fn scan(args: &ScanArgs) -> ExitCode {
         Ok(plan) => plan,
         Err(e) => return fail(e, BAD_INPUT),
     };
-    let report = if progress::wanted(std::io::stderr().is_terminal(), plan.probes.len()) {
+    let terminal = std::io::stderr().is_terminal();
+    let sweep_bar = plan
+        .discovery
+        .as_ref()
+        .filter(|_| terminal)
+        .map(|_| progress::discovery_bar());
+    let on_discovery = |p: Discovery| {
+        if let Some(bar) = &sweep_bar {
+            progress::show_discovery(bar, p);
+        }
+    };
+    let result = if progress::wanted(terminal, plan.probes.len()) {
         let bar = progress::bar(plan.probes.len());
         let ticker = bar.clone();
-        let report = plan.run(&mut move || ticker.inc(1)).await;
+        let result = plan.run(&mut move || ticker.inc(1), &on_discovery).await;
         bar.finish_and_clear();
-        report
+        result
     } else {
-        plan.run(&mut || {}).await
+        plan.run(&mut || {}, &on_discovery).await
+    };
+    if let Some(bar) = &sweep_bar {
+        bar.finish_and_clear();
+    }
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => return fail(e, BAD_INPUT),
     };
     let format = plan.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Table

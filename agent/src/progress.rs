@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::discover::Progress;
+
 /// The fewest endpoints that get a bar.
 pub const MIN_TARGETS: usize = 2;
 
@@ -38,6 +40,38 @@ fn style() -> Result<ProgressStyle, indicatif::style::TemplateError> {
     Ok(ProgressStyle::with_template(TEMPLATE)?.progress_chars("=> "))
 }
 
+/// A bar for a discovery scan: the sweep's connections, then the
+/// identification of open ports; its length is set as each phase reports.
+pub fn discovery_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+    bar.set_style(discovery_style().unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+/// Moves a [`discovery_bar`] to `p`.
+pub fn show_discovery(bar: &ProgressBar, p: Progress) {
+    match p {
+        Progress::Sweep(s) => {
+            bar.set_message("connections");
+            bar.set_length(s.total);
+            bar.set_position(s.done);
+        }
+        Progress::Identify { done, total } => {
+            bar.set_message("services identified");
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+}
+
+const DISCOVERY_TEMPLATE: &str =
+    "{spinner} {pos}/{len} {msg} [{bar:30}] {elapsed_precise} elapsed, ETA {eta_precise}";
+
+fn discovery_style() -> Result<ProgressStyle, indicatif::style::TemplateError> {
+    Ok(ProgressStyle::with_template(DISCOVERY_TEMPLATE)?.progress_chars("=> "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +89,7 @@ mod tests {
     #[test]
     fn template_is_valid() {
         assert!(style().is_ok());
+        assert!(discovery_style().is_ok());
         let bar = bar(3);
         bar.inc(1);
         assert_eq!(bar.position(), 1);

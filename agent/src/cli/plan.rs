@@ -9,7 +9,8 @@ use std::time::Duration;
 use rustls_pki_types::DnsName;
 use trustwatch_rules::{Catalogue, Report, Severity};
 
-use super::ScanArgs;
+use super::{DiscoveryArgs, ScanArgs};
+use crate::discover::{self, DiscoveryInput, DiscoveryPlan, Field, PlanError};
 use crate::error::{Error, Result};
 use crate::net::Resolver;
 use crate::output::Format;
@@ -20,6 +21,7 @@ use crate::probe::{Limits, Probe, ProbeContext};
 use crate::scan::{self, Schedule};
 use crate::starttls::StarttlsChoice;
 use crate::target::{list, sni_name, Target};
+use trustwatch_rules::observe::ServiceRegister;
 
 /// A validated `scan`: everything checked, nothing connected yet.
 #[derive(Debug)]
@@ -32,6 +34,8 @@ pub struct ScanPlan {
     pub schedule: Schedule,
     pub format: Option<Format>,
     pub fail_on: Severity,
+    /// The discovery scan of `--hosts`, when asked for.
+    pub discovery: Option<DiscoveryPlan>,
 }
 
 impl ScanPlan {
@@ -68,9 +72,14 @@ impl ScanPlan {
                 .extend(pem::anchors(path).map_err(|e| flag_error("--ca", path, e))?);
         }
         let catalogue = load_catalogue(args.baseline.as_deref())?;
-        if entries.is_empty() {
+        let discovery = if args.discovery.hosts.is_empty() {
+            None
+        } else {
+            Some(discovery_plan(&args.discovery, args.timeout)?)
+        };
+        if entries.is_empty() && discovery.is_none() {
             return Err(Error::NothingToScan {
-                hint: "give at least one --tls HOST:PORT or a --targets file with a target in it",
+                hint: "give at least one --tls HOST:PORT, a --targets file with a target in it, or --hosts to discover services on",
             });
         }
         let probes = entries
@@ -87,27 +96,120 @@ impl ScanPlan {
         Ok(ScanPlan {
             probes,
             catalogue: Arc::new(catalogue),
-            limits: Limits::with_timeout(Duration::from_secs(args.timeout)),
+            limits: Limits::with_timeout(Duration::from_secs(
+                args.timeout.unwrap_or(TLS_TIMEOUT_SECS),
+            )),
             schedule: Schedule {
                 concurrency: usize::from(args.concurrency),
                 per_host: usize::from(args.per_host),
             },
             format: args.format,
             fail_on: args.fail_on,
+            discovery,
         })
     }
 
-    /// Runs the plan, calling `on_done` as each endpoint's scan finishes,
-    /// and returns its report (findings in input order).
-    pub async fn run(&self, on_done: &mut (dyn FnMut() + Send)) -> Report {
+    /// Runs the plan, calling `on_done` as each endpoint's scan finishes
+    /// and `on_discovery` as the discovery scan moves on, and returns its
+    /// report: TLS findings in input order, then discovery's by host. Fails
+    /// only when a discovery host name does not resolve or resolves outside
+    /// the allowed scope.
+    pub async fn run(
+        &self,
+        on_done: &mut (dyn FnMut() + Send),
+        on_discovery: &(dyn Fn(discover::Progress) + Sync),
+    ) -> Result<Report> {
         let ctx = ProbeContext {
             catalogue: self.catalogue.clone(),
             now: scan::scan_time(),
             limits: self.limits,
             resolver: Resolver::system(),
         };
-        let findings = scan::run(&self.probes, &ctx, self.schedule, on_done).await;
-        scan::report(&ctx, scan::local_host_name(), findings)
+        let mut findings = scan::run(&self.probes, &ctx, self.schedule, on_done).await;
+        let mut services = Vec::new();
+        if let Some(plan) = &self.discovery {
+            let found = plan
+                .run(&self.catalogue, &ctx.resolver, on_discovery)
+                .await
+                .map_err(|e| discovery_error(e, &plan_flags()))?;
+            findings.extend(found.findings);
+            services = found.services;
+        }
+        let mut report = scan::report(&ctx, scan::local_host_name(), findings);
+        report.services = services;
+        Ok(report)
+    }
+}
+
+/// The TLS probe's timeout when `--timeout` is not given.
+const TLS_TIMEOUT_SECS: u64 = 10;
+/// Discovery's identification timeout when `--timeout` is not given.
+const DISCOVERY_TIMEOUT_SECS: u64 = 5;
+
+/// `--hosts` and its companions, validated.
+fn discovery_plan(args: &DiscoveryArgs, timeout: Option<u64>) -> Result<DiscoveryPlan> {
+    let register = match &args.approved {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Arg {
+                flag: "--approved",
+                value: path.display().to_string(),
+                problem: format!("cannot be read: {e}"),
+            })?;
+            Some(
+                ServiceRegister::from_toml_str(&text, path.display().to_string()).map_err(
+                    |e| Error::Arg {
+                        flag: "--approved",
+                        value: path.display().to_string(),
+                        problem: e.to_string(),
+                    },
+                )?,
+            )
+        }
+    };
+    let input = DiscoveryInput {
+        hosts: args.hosts.clone(),
+        exclude: args.exclude.clone(),
+        ports: Some(args.ports.clone()),
+        exclude_ports: args.exclude_ports.clone(),
+        rate: args.rate,
+        host_rate: args.host_rate,
+        gentle: args.gentle,
+        allow_public: args.allow_public,
+        max_addresses: args.max_addresses,
+        probe_printers: args.probe_printers,
+        exposure: args.exposure,
+        register,
+        timeout: Some(Duration::from_secs(
+            timeout.unwrap_or(DISCOVERY_TIMEOUT_SECS),
+        )),
+        connect_timeout: args.connect_timeout.map(Duration::from_millis),
+        dicom_ae_titles: args.dicom_ae.clone(),
+        snmp_communities: args.snmp_community.clone(),
+    };
+    DiscoveryPlan::from_input(input).map_err(|e| discovery_error(e, &plan_flags()))
+}
+
+/// The command-line flag behind each discovery setting.
+fn plan_flags() -> impl Fn(Field) -> &'static str {
+    |field| match field {
+        Field::Hosts => "--hosts",
+        Field::Exclude => "--exclude",
+        Field::Ports => "--ports",
+        Field::ExcludePorts => "--exclude-ports",
+        Field::Rate => "--rate",
+        Field::HostRate => "--host-rate",
+        Field::MaxAddresses => "--max-addresses",
+        Field::ConnectTimeout => "--connect-timeout",
+        Field::DicomAeTitle => "--dicom-ae",
+        Field::SnmpCommunity => "--snmp-community",
+    }
+}
+
+fn discovery_error(e: PlanError, flags: &impl Fn(Field) -> &'static str) -> Error {
+    Error::Invalid {
+        what: flags(e.field),
+        problem: e.problem,
     }
 }
 

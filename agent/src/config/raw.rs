@@ -16,6 +16,8 @@ pub(super) struct RawConfig {
     pub scan: RawScan,
     #[serde(default)]
     pub tls: Vec<RawTls>,
+    #[serde(default)]
+    pub discovery: Vec<RawDiscovery>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,4 +65,33 @@ pub(super) struct RawTls {
     pub http: bool,
     /// The plain-HTTP port of the same host for HTTP-001 (80 for 443).
     pub http_port: Option<Spanned<i64>>,
+}
+
+/// One `[[discovery]]` table: a range to sweep and identify services on,
+/// with its own limits (a device VLAN gentle, a server range not).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDiscovery {
+    pub hosts: Spanned<Vec<String>>,
+    #[serde(default)]
+    pub exclude: Option<Spanned<Vec<String>>>,
+    pub ports: Option<Spanned<String>>,
+    pub exclude_ports: Option<Spanned<String>>,
+    pub rate: Option<Spanned<i64>>,
+    pub host_rate: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub gentle: bool,
+    /// `internal` (default) or `external`.
+    pub exposure: Option<Spanned<String>>,
+    #[serde(default)]
+    pub allow_public: bool,
+    pub max_addresses: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub probe_printers: bool,
+    pub connect_timeout_ms: Option<Spanned<i64>>,
+    pub timeout_secs: Option<Spanned<i64>>,
+    pub dicom_ae_titles: Option<Spanned<Vec<String>>>,
+    pub snmp_communities: Option<Spanned<Vec<String>>>,
+    /// The approved-services register file for SVC-009.
+    pub approved: Option<Spanned<String>>,
 }
