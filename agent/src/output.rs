@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use trustwatch_rules::observe::{IdentifiedBy, ServiceObservation};
 use trustwatch_rules::{Report, Status};
 
 /// Output formats of `scan`.
@@ -65,23 +66,86 @@ pub fn table(report: &Report) -> String {
     for row in &rows {
         line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
+    if !report.services.is_empty() {
+        out.push('\n');
+        out.push_str(&inventory(&report.services));
+    }
     out.push('\n');
     out.push_str(&tally(report));
     out.push('\n');
     out
 }
 
-/// E.g. `8 findings: 6 pass, 1 fail, 1 error, 0 not applicable`.
+/// The open ports of a discovery scan, one a line, aligned.
+pub fn inventory(services: &[ServiceObservation]) -> String {
+    let header = [
+        "ENDPOINT", "PROTO", "SERVICE", "PRODUCT", "VERSION", "FOUND BY",
+    ];
+    let rows: Vec<[String; 6]> = services
+        .iter()
+        .map(|s| {
+            let text = |v: &Option<String>| shorten(v.as_deref().unwrap_or("-"), 40);
+            [
+                s.endpoint(),
+                s.transport.as_str().to_owned(),
+                text(&s.service),
+                text(&s.product),
+                text(&s.version),
+                match s.identified_by {
+                    IdentifiedBy::Banner => "banner",
+                    IdentifiedBy::Probe => "probe",
+                    IdentifiedBy::Port => "port number",
+                    IdentifiedBy::Unknown => "-",
+                }
+                .to_owned(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: [&str; 6]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let _ = write!(text, "{cell:<width$}  ", width = widths[i]);
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header);
+    for r in &rows {
+        line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
+    }
+    out
+}
+
+/// E.g. `8 findings: 6 pass, 1 fail, 1 error, 0 not applicable`, and for
+/// a discovery scan `; 12 open ports on 3 hosts`.
 pub fn tally(report: &Report) -> String {
     let count = |s: Status| report.findings.iter().filter(|f| f.status == s).count();
-    format!(
+    let mut text = format!(
         "{} findings: {} pass, {} fail, {} error, {} not applicable",
         report.findings.len(),
         count(Status::Pass),
         count(Status::Fail),
         count(Status::Error),
         count(Status::NotApplicable),
-    )
+    );
+    if !report.services.is_empty() {
+        let hosts: std::collections::BTreeSet<&str> =
+            report.services.iter().map(|s| s.host.as_str()).collect();
+        let _ = write!(
+            text,
+            "; {} open ports on {} hosts",
+            report.services.len(),
+            hosts.len()
+        );
+    }
+    text
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -135,6 +199,28 @@ mod tests {
             ],
             services: Vec::new(),
         }
+    }
+
+    #[test]
+    fn inventory_lists_open_ports_with_a_count() {
+        use trustwatch_rules::observe::Transport;
+        let mut r = report();
+        let mut ssh = ServiceObservation::open("10.0.0.5", 22, Transport::Tcp);
+        ssh.service = Some("ssh".into());
+        ssh.product = Some("OpenSSH".into());
+        ssh.version = Some("9.2p1".into());
+        ssh.identified_by = IdentifiedBy::Banner;
+        r.services = vec![
+            ssh,
+            ServiceObservation::open("fd00::5", 161, Transport::Udp),
+        ];
+        let text = table(&r);
+        assert!(
+            text.contains("10.0.0.5:22    tcp    ssh      OpenSSH  9.2p1    banner\n"),
+            "{text}"
+        );
+        assert!(text.contains("[fd00::5]:161  udp    -"), "{text}");
+        assert!(text.ends_with("; 2 open ports on 2 hosts\n"), "{text}");
     }
 
     #[test]

@@ -156,15 +156,8 @@ fn discovery_plan(args: &DiscoveryArgs, timeout: Option<u64>) -> Result<Discover
                 value: path.display().to_string(),
                 problem: format!("cannot be read: {e}"),
             })?;
-            Some(
-                ServiceRegister::from_toml_str(&text, path.display().to_string()).map_err(
-                    |e| Error::Arg {
-                        flag: "--approved",
-                        value: path.display().to_string(),
-                        problem: e.to_string(),
-                    },
-                )?,
-            )
+            // The register's own error names its file, line and key.
+            Some(ServiceRegister::from_toml_str(&text, path)?)
         }
     };
     let input = DiscoveryInput {
