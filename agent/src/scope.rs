@@ -38,7 +38,7 @@ pub enum ScopeError {
     BadEntry { entry: String },
     #[error("the scope is empty: give at least one network or address to scan")]
     Empty,
-    #[error("scope entry {entry} includes public address space; scanning it needs an explicit allow (e.g. --allow-public)")]
+    #[error("scope entry {entry} includes public address space; scanning it needs an explicit allow (--allow-public, or allow_public = true in a [[discovery]] table)")]
     Public { entry: IpNet },
     #[error("the scope holds {count} addresses after exclusions, more than the limit of {limit}; narrow it or raise the limit explicitly")]
     TooLarge { count: u128, limit: u128 },

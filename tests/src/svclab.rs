@@ -3,6 +3,7 @@
 pub mod dovecot;
 pub mod ftp;
 pub mod hl7;
+pub mod lab;
 pub mod ldap;
 pub mod mariadb;
 pub mod memcached;

@@ -104,3 +104,70 @@ fn malformed_baseline_file_exits_2_naming_file_line_and_key() {
         "severity",
     );
 }
+
+/// The 1-based line of the first line of `text` containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not in:\n{text}"))
+        + 1
+}
+
+#[test]
+fn malformed_discovery_table_exits_2_naming_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A collector section that validates, so the error is the discovery's.
+    let ca = trustwatch_e2e::pki::TestCa::new("Config errors test CA");
+    ca.write_ca(tmp.path());
+    ca.leaf(tmp.path(), "agent", &["localhost"], -1, 30);
+    let head = "[collector]\nurl = \"https://127.0.0.1:1\"\nca = \"test-ca.pem\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n\n[schedule]\ninterval_secs = 3600\n\n[[discovery]]\nhosts = [\"127.0.0.1\"]\nports = \"22\"\n\n";
+    let config = tmp.path().join("agent.toml");
+    fs::write(
+        tmp.path().join("bad-register.toml"),
+        "[[approved]]\nhost = \"10.0.0.5/24\"\nport = 22\n",
+    )
+    .unwrap();
+    for (table, needle, key) in [
+        // A port past 65535.
+        (
+            "[[discovery]]\nhosts = [\"127.0.0.1\"]\nports = \"T:1-99999\"\n",
+            "99999",
+            "discovery[1].ports",
+        ),
+        // Public address space without allow_public.
+        (
+            "[[discovery]]\nhosts = [\"10.0.0.0/24\", \"81.2.69.0/28\"]\nports = \"22\"\n",
+            "81.2.69.0/28",
+            "discovery[1].hosts",
+        ),
+        // A misspelt key.
+        (
+            "[[discovery]]\nhosts = [\"127.0.0.1\"]\nprots = \"22\"\n",
+            "prots",
+            "discovery[1].prots",
+        ),
+        // An approved-services register that is not there.
+        (
+            "[[discovery]]\nhosts = [\"127.0.0.1\"]\nports = \"22\"\napproved = \"no-such-register.toml\"\n",
+            "no-such-register",
+            "discovery[1].approved",
+        ),
+        // A register that is there but wrong: both files are named.
+        (
+            "[[discovery]]\nhosts = [\"127.0.0.1\"]\nports = \"22\"\napproved = \"bad-register.toml\"\n",
+            "bad-register",
+            "approved[0].host",
+        ),
+    ] {
+        let text = format!("{head}{table}");
+        fs::write(&config, &text).unwrap();
+        assert_one_sentence_exit_2(
+            Command::new(binary("trustwatch-agent"))
+                .args(["run", "--once", "--config"])
+                .arg(&config),
+            &config,
+            line_of(&text, needle),
+            key,
+        );
+    }
+}

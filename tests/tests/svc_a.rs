@@ -276,20 +276,21 @@ async fn tigervnc_security_types() {
     assert_eq!(obs.service.as_deref(), Some("vnc"));
     assert_eq!(obs.identified_by, IdentifiedBy::Banner);
     assert_eq!(obs.product.as_deref(), Some("VNC"));
-    assert_eq!(obs.version.as_deref(), Some("3.8"));
+    // RFB 3.8 is the protocol's version, not TigerVNC's.
+    assert_eq!(obs.version, None);
     assert_eq!(
         obs.note.as_deref(),
-        Some("vnc security types: None (None: no authentication)")
+        Some("RFB protocol 3.8; vnc security types: None (None: no authentication)")
     );
     let obs = identify(ip2, port2, &opts()).await;
     println!("{obs:#?}");
     assert_eq!(
         obs.note.as_deref(),
-        Some("vnc security types: VNC Authentication")
+        Some("RFB protocol 3.8; vnc security types: VNC Authentication")
     );
     let obs = identify(ip, port, &gentle()).await;
-    assert_eq!(obs.version.as_deref(), Some("3.8"));
-    assert_eq!(obs.note, None);
+    assert_eq!(obs.version, None);
+    assert_eq!(obs.note.as_deref(), Some("RFB protocol 3.8"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -344,8 +344,12 @@ async fn hl7_listener_answers_in_an_mllp_frame() {
     assert_eq!(obs.service.as_deref(), Some("hl7-mllp"), "{obs:#?}");
     assert_eq!(obs.identified_by, IdentifiedBy::Probe);
     assert_eq!(obs.product.as_deref(), Some(hl7::APPLICATION));
-    assert_eq!(obs.version.as_deref(), Some("2.5"));
-    assert_eq!(obs.note.as_deref(), Some("answered with MSA-1 AA"));
+    // MSH-12 is the HL7 standard's version, not the software's.
+    assert_eq!(obs.version, None);
+    assert_eq!(
+        obs.note.as_deref(),
+        Some("HL7 v2.5, answered with MSA-1 AA")
+    );
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ mod memcached;
 mod mongodb;
 mod mssql;
 mod mysql;
+pub mod parse;
 mod postgres;
 mod rdp;
 mod redis;

@@ -186,3 +186,33 @@ fn implementation(accept: &pdu::Accept) -> Option<String> {
         (None, None) => None,
     }
 }
+
+/// For [`super::parse`] (fuzzing and tests): whether `bytes` read as a PDU,
+/// an A-ASSOCIATE-AC, -RJ or A-ABORT put into the words identification
+/// reports.
+pub(super) fn parse_answer(bytes: &[u8]) -> bool {
+    pdu::frame(bytes);
+    match pdu::parse(bytes) {
+        Ok(Pdu::Accept(accept)) => {
+            implementation(&accept);
+            words::product(
+                accept.implementation_class_uid.as_deref(),
+                accept.implementation_version_name.as_deref(),
+            );
+            accept.context_result.map(words::context_result);
+        }
+        Ok(Pdu::Reject {
+            result,
+            source,
+            reason,
+        }) => {
+            words::rejection(result, source, reason);
+        }
+        Ok(Pdu::Abort { source, reason }) => {
+            words::abort(source, reason);
+        }
+        Ok(Pdu::ReleaseRp | Pdu::Other(_)) => {}
+        Err(_) => return false,
+    }
+    true
+}

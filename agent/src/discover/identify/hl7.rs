@@ -52,9 +52,16 @@ pub(super) async fn identify(s: &mut Session<'_>) {
             s.found("hl7-mllp", IdentifiedBy::Probe);
             let header = parse_msh(message);
             s.obs.product = header.sending_application.filter(|a| a != US);
-            s.obs.version = header.version;
+            // MSH-12 is the HL7 standard's version the peer speaks, not its
+            // software's: a note, never the product version.
+            let standard = header.version.map(|v| format!("HL7 v{v}, "));
             if let Some(code) = header.ack_code {
-                s.note(format!("answered with MSA-1 {code}"));
+                s.note(format!(
+                    "{}answered with MSA-1 {code}",
+                    standard.unwrap_or_default()
+                ));
+            } else if let Some(standard) = standard {
+                s.note(standard.trim_end_matches(", ").to_owned());
             }
         }
         None => {
@@ -165,6 +172,18 @@ fn clean(field: &str) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
+}
+
+/// For [`super::parse`] (fuzzing and tests): whether `bytes` hold an MLLP
+/// frame, its MSH and MSA read as identification reads them.
+pub(super) fn parse_answer(bytes: &[u8]) -> bool {
+    match unframe(bytes) {
+        Some(message) => {
+            parse_msh(message);
+            true
+        }
+        None => false,
+    }
 }
 
 #[cfg(test)]

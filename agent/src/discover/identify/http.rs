@@ -341,6 +341,20 @@ fn request(addr: SocketAddr) -> Vec<u8> {
     .into_bytes()
 }
 
+/// For [`super::parse`] (fuzzing and tests): what identification makes of
+/// `bytes` as the answer to `GET /`, recorded in `s` as over the network;
+/// true when they are an HTTP response.
+pub(super) fn read_answer(s: &mut Session<'_>, bytes: Vec<u8>) -> bool {
+    response::complete(&bytes);
+    match classify(bytes) {
+        Reply::Http(resp) => {
+            fill(s, &resp, "http", IdentifiedBy::Probe);
+            true
+        }
+        Reply::Tls | Reply::Other(_) | Reply::Nothing => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

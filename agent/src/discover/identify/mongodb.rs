@@ -84,6 +84,27 @@ fn is_version(v: &str) -> bool {
     !v.is_empty() && v.len() <= 40 && v.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// For [`super::parse`] (fuzzing and tests): whether `bytes` read as an
+/// OP_MSG reply to buildInfo (a version or a refusal).
+pub(super) fn parse_op_msg_reply(bytes: &[u8]) -> bool {
+    op_msg::message_complete(bytes);
+    parse_build_info(bytes).is_ok()
+}
+
+/// For [`super::parse`]: whether `bytes` start with a BSON document whose
+/// top-level fields read (each as a number and as text, as buildInfo's
+/// are read).
+pub(super) fn parse_bson(bytes: &[u8]) -> bool {
+    let Ok(fields) = bson::fields(bytes) else {
+        return false;
+    };
+    for (_, value) in &fields {
+        value.as_f64();
+        value.as_str();
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     //! MongoDB is not packaged in Debian 12 (its licence, the SSPL, is not

@@ -52,3 +52,18 @@ pub(super) async fn identify(s: &mut Session<'_>) {
         }
     }
 }
+
+/// For [`super::parse`] (fuzzing and tests): whether `bytes` read as a
+/// PRELOGIN response, put into the words identification notes.
+pub(super) fn parse_prelogin(bytes: &[u8]) -> bool {
+    prelogin::packet_complete(bytes);
+    let Ok(p) = prelogin::parse_response(bytes) else {
+        return false;
+    };
+    if let Some(v) = p.version {
+        v.text();
+        v.release();
+    }
+    p.encryption.map(prelogin::encryption_words);
+    true
+}

@@ -96,6 +96,13 @@ pub(super) fn parse_ssl_answer(bytes: &[u8]) -> Option<SslAnswer> {
     }
 }
 
+/// For [`super::parse`] (fuzzing and tests): whether `bytes` read as an
+/// answer to the SSLRequest.
+pub(super) fn parse_answer(bytes: &[u8]) -> bool {
+    answer_complete(bytes);
+    parse_ssl_answer(bytes).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,3 +176,21 @@ async fn negotiate(stream: &mut TcpStream, requested: u32, wait: Duration, max: 
         Err(_) => Outcome::Closed,
     }
 }
+
+/// For [`super::parse`] (fuzzing and tests): whether `bytes` read as an
+/// X.224 Connection Confirm, its protocol or failure named as the detail
+/// names it.
+pub(super) fn parse_confirm(bytes: &[u8]) -> bool {
+    x224::tpkt_complete(bytes);
+    match x224::parse_connection_confirm(bytes) {
+        Ok(Negotiation::Selected { protocol, .. }) => {
+            x224::protocol_name(protocol);
+        }
+        Ok(Negotiation::Failure(code)) => {
+            x224::failure_name(code);
+        }
+        Ok(Negotiation::Absent) => {}
+        Err(_) => return false,
+    }
+    true
+}

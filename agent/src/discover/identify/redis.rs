@@ -146,6 +146,20 @@ fn parse_info_text(text: &str) -> Option<InfoAnswer> {
     })
 }
 
+/// For [`super::parse`] (fuzzing and tests): whether `bytes` read as an
+/// answer to `INFO server`, a refusal put into the words of the note.
+pub(super) fn parse_answer(bytes: &[u8]) -> bool {
+    reply_complete(bytes);
+    match parse_info_answer(bytes) {
+        Some(InfoAnswer::Error(text)) => {
+            error_note(&text);
+            true
+        }
+        Some(InfoAnswer::Info { .. }) => true,
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

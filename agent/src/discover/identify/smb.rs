@@ -241,3 +241,25 @@ async fn read_packet(stream: &mut TcpStream, wait: Duration, max: usize) -> Resu
     }
     Ok(bytes)
 }
+
+/// For [`super::parse`] (fuzzing and tests): what identification reads
+/// from a NetBIOS answer; true when it holds a session message.
+pub(super) fn parse_netbios(bytes: &[u8]) -> bool {
+    netbios::packet_complete(bytes);
+    let _ = netbios::parse_session_response(bytes);
+    netbios::first_message(bytes).is_ok()
+}
+
+/// For [`super::parse`]: whether `msg` reads as an answer to the SMB1
+/// negotiate.
+pub(super) fn parse_smb1_negotiate(msg: &[u8]) -> bool {
+    smb1::parse_negotiate_response(msg).is_ok()
+}
+
+/// For [`super::parse`]: whether `msg` reads as an answer to the SMB2
+/// negotiate (its dialect named as the detail names it).
+pub(super) fn parse_smb2_negotiate(msg: &[u8]) -> bool {
+    smb2::parse_negotiate_response(msg)
+        .map(|n| smb2::dialect_name(n.dialect))
+        .is_ok()
+}

@@ -152,6 +152,29 @@ fn product_version(descr: &str) -> (Option<String>, Option<String>) {
     (None, None)
 }
 
+/// For [`super::parse`] (fuzzing and tests): whether `bytes` read as a
+/// GetResponse, its sysDescr taken apart as identification does.
+pub(super) fn parse_message(bytes: &[u8]) -> bool {
+    let Ok(resp) = message::parse_response(bytes) else {
+        return false;
+    };
+    if let Some(descr) = &resp.text {
+        product_version(descr);
+    }
+    true
+}
+
+/// For [`super::parse`]: whether `bytes` start with a BER TLV, its value
+/// read as an INTEGER and as an OBJECT IDENTIFIER.
+pub(super) fn parse_ber(bytes: &[u8]) -> bool {
+    let Ok((_, value, _)) = ber::read_tlv(bytes) else {
+        return false;
+    };
+    let _ = ber::integer(value);
+    let _ = ber::oid(value);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

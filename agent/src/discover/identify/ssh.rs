@@ -6,9 +6,9 @@
 //! key is what SSH-003 judges (RSA modulus size, DSA), so the probe asks
 //! for RSA first. Gentle mode keeps to the identification string.
 
-mod ident;
-mod kex;
-mod wire;
+pub(super) mod ident;
+pub(super) mod kex;
+pub(super) mod wire;
 
 use std::time::Duration;
 

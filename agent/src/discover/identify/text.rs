@@ -7,13 +7,13 @@
 //! RootDSE), and says goodbye (QUIT, LOGOUT, unbind). Nothing is sent in
 //! gentle mode; nothing ever logs in.
 
-mod ftp;
-mod ldap;
-mod mail;
-mod printer;
-mod product;
-mod reply;
-mod telnet;
+pub(super) mod ftp;
+pub(super) mod ldap;
+pub(super) mod mail;
+pub(super) mod printer;
+pub(super) mod product;
+pub(super) mod reply;
+pub(super) mod telnet;
 
 use super::{Hint, Session};
 

@@ -107,14 +107,17 @@ pub(super) async fn identify(s: &mut Session<'_>) {
     };
     s.found("vnc", IdentifiedBy::Banner);
     s.obs.product = Some("VNC".into());
-    s.obs.version = Some(format!("{major}.{minor}"));
+    // The RFB protocol version, not the server software's: a note, never
+    // the product version.
+    let protocol = format!("RFB protocol {major}.{minor}");
     if !s.may_send() {
+        s.note(protocol);
         return;
     }
     let (ours_major, ours_minor) = our_version(major, minor);
     let answer = format!("RFB {ours_major:03}.{ours_minor:03}\n");
     if let Err(e) = s.send(answer.as_bytes()).await {
-        s.note(format!("vnc: {e}"));
+        s.note(format!("{protocol}; vnc: {e}"));
         return;
     }
     let got = s
@@ -122,12 +125,13 @@ pub(super) async fn identify(s: &mut Session<'_>) {
             parse_security(ours_minor, b).is_some()
         })
         .await;
-    match got.map(|b| parse_security(ours_minor, &b)) {
-        Ok(Some(Security::Types(types))) => s.note(describe(&types)),
-        Ok(Some(Security::Refused(why))) => s.note(format!("vnc: server refused: {why}")),
-        Ok(None) => s.note("vnc: no security types within the wait"),
-        Err(e) => s.note(format!("vnc: {e}")),
-    }
+    let said = match got.map(|b| parse_security(ours_minor, &b)) {
+        Ok(Some(Security::Types(types))) => describe(&types),
+        Ok(Some(Security::Refused(why))) => format!("vnc: server refused: {why}"),
+        Ok(None) => "vnc: no security types within the wait".to_owned(),
+        Err(e) => format!("vnc: {e}"),
+    };
+    s.note(format!("{protocol}; {said}"));
     // Closing now, before choosing a type, is a client going away.
     s.stream = None;
 }
