@@ -40,7 +40,7 @@ pub enum ScopeError {
     Empty,
     #[error("scope entry {entry} includes public address space; scanning it needs an explicit allow (--allow-public, or allow_public = true in a [[discovery]] table)")]
     Public { entry: IpNet },
-    #[error("the scope holds {count} addresses after exclusions, more than the limit of {limit}; narrow it or raise the limit explicitly")]
+    #[error("the scope holds {count} addresses after exclusions, more than the limit of {limit}; narrow it or raise the limit explicitly (--max-addresses, or max_addresses in a [[discovery]] table)")]
     TooLarge { count: u128, limit: u128 },
 }
 

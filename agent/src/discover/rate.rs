@@ -306,7 +306,14 @@ impl Pacer {
         }
         let mut next = lease.gate.next_start.lock().await;
         if let Some(at) = *next {
-            tokio::time::sleep_until(at).await;
+            // tokio's timer has millisecond ticks and rounds every sleep up
+            // to the next one, even a sleep until a moment already past:
+            // sleeping only when the spacing has not yet passed keeps a
+            // sub-millisecond spacing (a high per-host rate) from becoming
+            // one start per millisecond.
+            if at > Instant::now() {
+                tokio::time::sleep_until(at).await;
+            }
         }
         let now = self.admit_global().await;
         *next = Some(now + self.spacing);

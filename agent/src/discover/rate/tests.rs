@@ -274,3 +274,23 @@ async fn paced_dialer_uses_the_host_timeout_within_bounds() {
     let dialer = PacedDialer::new(Arc::new(Pacer::new(limits())), tight);
     assert_eq!(dialer.timeout_for(host), Duration::from_millis(300));
 }
+
+/// A per-host spacing below the timer's millisecond tick must not turn
+/// into one start per tick: at 1,000,000 a second per host, 3000 starts to
+/// one host once took three seconds (every start slept until the next
+/// tick), which made `--host-rate 1000000` a limit of 1000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_millisecond_spacing_is_not_rounded_up_to_a_tick() {
+    let pacer = Arc::new(Pacer::new(PacerLimits {
+        host_rate: NonZeroU32::new(1_000_000),
+        ..limits()
+    }));
+    let began = Instant::now();
+    let got = starts(pacer, &[ip("10.0.0.1")], 3000).await;
+    assert_eq!(got.len(), 3000);
+    let took = Instant::now() - began;
+    assert!(
+        took < Duration::from_millis(1500),
+        "3000 starts at 1e6/s per host took {took:?}"
+    );
+}
