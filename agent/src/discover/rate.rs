@@ -18,9 +18,12 @@
 //!
 //! "Admitted" is when the connect system call is issued: the caller's
 //! connect runs in the same poll as its admission, without yielding.
-//! Waiters queue fairly (FIFO) for each limit. Per-host state is dropped
-//! once a host is idle and its spacing has passed, so a /16 sweep keeps
-//! entries only for the hosts in flight or within their gap.
+//! A start that finds room goes at once, without an await; starts that
+//! must wait queue fairly (FIFO) per host and for the global window (a
+//! newcomer may pass a sleeper when room appears: the limits hold either
+//! way). Per-host state is dropped once a host is idle and its spacing has
+//! passed, so a /16 sweep keeps entries only for the hosts in flight or
+//! within their gap.
 
 mod window;
 
@@ -156,9 +159,13 @@ pub struct Pacer {
     limits: PacerLimits,
     spacing: Duration,
     origin: Instant,
-    /// The global window; a fair lock, so one waiter sleeps at a time and
-    /// the others queue in order.
-    global: Option<tokio::sync::Mutex<RateWindow>>,
+    /// The global window, under a plain lock held only to count: admitting
+    /// a start while there is room costs no await, which matters at tens
+    /// of thousands of starts a second.
+    global: Option<Mutex<RateWindow>>,
+    /// When the window is full, waiters queue here (a fair lock), so one
+    /// sleeps at a time and the others wait their turn in order.
+    full_queue: tokio::sync::Mutex<()>,
     hosts: Mutex<Hosts>,
 }
 
@@ -173,17 +180,23 @@ struct Hosts {
 #[derive(Debug)]
 struct HostGate {
     slots: Semaphore,
-    /// When the next start may be admitted; also serialises the start
-    /// phase, so each waiter of this host sees the previous start.
-    next_start: tokio::sync::Mutex<Option<Instant>>,
+    /// When the next start may be admitted. Checked and set under this
+    /// plain lock in one step, so no two starts are closer than the spacing.
+    next_start: Mutex<Option<Instant>>,
+    /// Starts that must wait for the spacing queue here (a fair lock): one
+    /// sleeps at a time, the others keep their turn.
+    waiting: tokio::sync::Mutex<()>,
 }
 
 impl HostGate {
     /// Nothing pending: a gate dropped now would be recreated identical.
     fn idle(&self, now: Instant) -> bool {
-        self.next_start
-            .try_lock()
-            .is_ok_and(|next| next.is_none_or(|t| t <= now))
+        self.waiting.try_lock().is_ok()
+            && self
+                .next_start
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_none_or(|t| t <= now)
     }
 }
 
@@ -199,9 +212,8 @@ impl Pacer {
             },
             spacing: limits.host_spacing(),
             origin: Instant::now(),
-            global: limits
-                .rate
-                .map(|r| tokio::sync::Mutex::new(RateWindow::new(r))),
+            global: limits.rate.map(|r| Mutex::new(RateWindow::new(r))),
+            full_queue: tokio::sync::Mutex::new(()),
             hosts: Mutex::new(Hosts {
                 gates: HashMap::new(),
                 sweep_at: MIN_SWEEP,
@@ -304,36 +316,78 @@ impl Pacer {
             self.admit_global().await;
             return lease;
         }
-        let mut next = lease.gate.next_start.lock().await;
-        if let Some(at) = *next {
-            // tokio's timer has millisecond ticks and rounds every sleep up
-            // to the next one, even a sleep until a moment already past:
-            // sleeping only when the spacing has not yet passed keeps a
-            // sub-millisecond spacing (a high per-host rate) from becoming
-            // one start per millisecond.
-            if at > Instant::now() {
-                tokio::time::sleep_until(at).await;
+        // Fast path: the spacing has passed and the global window has
+        // room. No await, so a high per-host rate costs no task switches.
+        // (tokio's timer has millisecond ticks and rounds every sleep up to
+        // the next one, even a sleep until a moment already past: sleeping
+        // only when the spacing has not yet passed keeps a sub-millisecond
+        // spacing from becoming one start per millisecond.)
+        let wait = match self.try_start(&lease.gate) {
+            Ok(()) => return lease,
+            Err(at) => at,
+        };
+        let gate = lease.gate.clone();
+        let _turn = gate.waiting.lock().await;
+        let mut wait = wait;
+        loop {
+            tokio::time::sleep_until(wait).await;
+            match self.try_start(&gate) {
+                Ok(()) => return lease,
+                Err(at) => wait = at,
             }
         }
-        let now = self.admit_global().await;
-        *next = Some(now + self.spacing);
-        drop(next);
-        lease
+    }
+
+    /// Admits a start to `gate`'s host now if its spacing has passed and
+    /// the global window has room, recording it; otherwise says when to
+    /// try again. Lock order: the host's, then the global window's.
+    fn try_start(&self, gate: &HostGate) -> Result<(), Instant> {
+        let mut next = gate
+            .next_start
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        if let Some(at) = *next {
+            if at > now {
+                return Err(at);
+            }
+        }
+        let admitted = self.try_admit_global(now)?;
+        *next = Some(admitted + self.spacing);
+        Ok(())
+    }
+
+    /// Admits one start in the global window at `now`, or says when the
+    /// window will have room.
+    fn try_admit_global(&self, now: Instant) -> Result<Instant, Instant> {
+        let Some(global) = &self.global else {
+            return Ok(now);
+        };
+        let mut window = global.lock().unwrap_or_else(PoisonError::into_inner);
+        window
+            .try_admit(self.tick(now))
+            .map(|()| now)
+            .map_err(|tick| self.origin + Duration::from_millis(tick))
     }
 
     /// Waits for room in the global window; returns the admission time.
     async fn admit_global(&self) -> Instant {
-        let Some(global) = &self.global else {
+        if self.global.is_none() {
             return Instant::now();
-        };
-        let mut window = global.lock().await;
+        }
+        let try_admit = || self.try_admit_global(Instant::now());
+        if let Ok(now) = try_admit() {
+            return now;
+        }
+        // Full: take a turn in the queue, then sleep until the window has
+        // room. A newcomer may still slip in through the fast path when
+        // room appears; the window's count, not the queue, is what holds
+        // the limit.
+        let _turn = self.full_queue.lock().await;
         loop {
-            let now = Instant::now();
-            match window.try_admit(self.tick(now)) {
-                Ok(()) => return now,
-                Err(tick) => {
-                    tokio::time::sleep_until(self.origin + Duration::from_millis(tick)).await;
-                }
+            match try_admit() {
+                Ok(now) => return now,
+                Err(at) => tokio::time::sleep_until(at).await,
             }
         }
     }
@@ -351,7 +405,8 @@ impl Pacer {
             .or_insert_with(|| {
                 Arc::new(HostGate {
                     slots: Semaphore::new(slots.min(Semaphore::MAX_PERMITS)),
-                    next_start: tokio::sync::Mutex::new(None),
+                    next_start: Mutex::new(None),
+                    waiting: tokio::sync::Mutex::new(()),
                 })
             })
             .clone()
