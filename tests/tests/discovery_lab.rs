@@ -44,10 +44,10 @@ const VERSION_TOLD: &[&str] = &[
     "redis",
     "memcached",
 ];
-/// Lab services whose product the agent must name, but not the version:
-/// Dovecot and slapd do not tell it, PostgreSQL only after a login, and
-/// for VNC and HL7 the version reported is the protocol's (RFB 3.8, HL7
-/// 2.5), not the server's.
+/// Lab services whose product the agent must name, but not the exact
+/// version: Dovecot and slapd do not tell it, PostgreSQL only after a login
+/// (the agent gives a release range), and VNC and HL7 only tell their
+/// protocol's version (RFB 3.8, HL7 2.5), which is not the server's.
 const PRODUCT_TOLD: &[&str] = &["pop3", "imap", "ldap", "postgresql", "hl7", "vnc"];
 /// Lab services that speak first: gentle mode still names them by their
 /// greeting. The others wait for the client and are named by port.

@@ -239,10 +239,15 @@ fn postgres_is_named_by_its_ssl_request_answer() {
         assert_eq!(obs.service.as_deref(), Some("postgresql"), "{obs:?}");
         assert_eq!(obs.identified_by, IdentifiedBy::Probe);
         assert_eq!(obs.product.as_deref(), Some("PostgreSQL"));
-        // Only a login would tell the version.
-        assert_eq!(obs.version, None);
+        // The exact version needs a login; the protocol range Debian's
+        // PostgreSQL 15 states when refusing protocol 1.0 dates it to 14+.
+        assert_eq!(obs.version.as_deref(), Some("14 or later"), "{obs:?}");
         let note = obs.note.unwrap_or_default();
         assert!(note.starts_with(said), "{note}");
+        assert!(
+            note.ends_with("server supports protocol 3.0 to 3.0"),
+            "{note}"
+        );
     }
 }
 

@@ -1,10 +1,14 @@
 //! PostgreSQL: an SSLRequest, answered `S` (TLS on) or `N` (TLS off).
 //!
-//! That one byte names the server but not its version. The version is only
-//! told after authentication (`server_version` in ParameterStatus), and any
-//! StartupMessage that names a user is a login attempt in the server's log
-//! (even a protocol-2.0 one, which servers up to 13 still accept): so we
-//! stop at the SSLRequest. On `S` we close rather than start TLS.
+//! That one byte names the server but not its version. The exact version is
+//! only told after authentication (`server_version` in ParameterStatus),
+//! and any StartupMessage that names a user is a login attempt in the
+//! server's log, so we never send one. A second connection carries a
+//! StartupMessage for protocol 1.0 with no parameters at all: every server
+//! refuses it before reading any, with "unsupported frontend protocol 1.0:
+//! server supports A to B", and the range dates the release (2.0 to 3.0:
+//! 7.4 to 13; 3.0 to 3.0: 14 or later, when protocol 2 was removed; 3.0 to
+//! 3.2: 18 or later). On `S` we close rather than start TLS.
 
 use trustwatch_rules::observe::IdentifiedBy;
 
@@ -12,6 +16,9 @@ use super::Session;
 
 /// SSLRequest (protocol docs §55.7): length 8, code 1234.5679.
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+/// A StartupMessage for protocol 1.0 and nothing else: no user, no
+/// database, refused before any parameter is read.
+const OLD_STARTUP: [u8; 8] = [0, 0, 0, 8, 0, 1, 0, 0];
 
 /// What the answer to an SSLRequest says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,12 +51,16 @@ pub(super) async fn identify(s: &mut Session<'_>) {
         Some(answer) => {
             s.found("postgresql", IdentifiedBy::Probe);
             s.obs.product = Some("PostgreSQL".into());
-            s.note(match answer {
-                SslAnswer::Willing => "TLS offered; the version is only told after login".into(),
-                SslAnswer::Unwilling => {
-                    "TLS not offered; the version is only told after login".into()
-                }
+            let tls = match answer {
+                SslAnswer::Willing => "TLS offered".to_owned(),
+                SslAnswer::Unwilling => "TLS not offered".to_owned(),
                 SslAnswer::Error(m) => format!("SSLRequest refused: {m}"),
+            };
+            let range = protocol_range(s).await;
+            s.obs.version = range.as_deref().and_then(release_for_protocols);
+            s.note(match range {
+                Some(r) => format!("{tls}; server supports protocol {r}"),
+                None => format!("{tls}; the version is only told after login"),
             });
         }
         None if answer.is_empty() => {
@@ -58,6 +69,58 @@ pub(super) async fn identify(s: &mut Session<'_>) {
         }
         None => s.note("the answer to the SSLRequest is not PostgreSQL's"),
     }
+}
+
+/// The protocol range the server states when refusing protocol 1.0, e.g.
+/// `3.0 to 3.0`; `None` when it says nothing we can read.
+async fn protocol_range(s: &mut Session<'_>) -> Option<String> {
+    let mut stream = s.reconnect().await.ok()?;
+    super::io::write_all(&mut stream, &OLD_STARTUP, s.opts.io_timeout)
+        .await
+        .ok()?;
+    // A server answers a pre-3.0 request in that protocol's error format
+    // (`E`, then the text up to a NUL, no length), then closes: read to the
+    // NUL (or the close) and look for the range in the text.
+    let answer = super::read_until(&mut stream, s.opts.io_timeout, 8 * 1024, |b| {
+        b.len() > 1 && b.ends_with(&[0])
+    })
+    .await
+    .ok()?;
+    if answer.first() != Some(&b'E') {
+        return None;
+    }
+    supported_range(&String::from_utf8_lossy(&answer))
+}
+
+/// `unsupported frontend protocol 1.0: server supports 3.0 to 3.0` →
+/// `3.0 to 3.0`.
+fn supported_range(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("server supports ")?;
+    let mut words = rest.split_whitespace();
+    let (low, to, high) = (words.next()?, words.next()?, words.next()?);
+    if to != "to" {
+        return None;
+    }
+    let high = high.trim_end_matches(|c: char| !c.is_ascii_digit());
+    let looks = |v: &str| {
+        v.split_once('.')
+            .is_some_and(|(a, b)| a.parse::<u16>().is_ok() && b.parse::<u16>().is_ok())
+    };
+    (looks(low) && looks(high)).then(|| format!("{low} to {high}"))
+}
+
+/// The releases that state `range` (release notes: protocol 2 removed in
+/// 14, protocol 3.2 added in 18).
+fn release_for_protocols(range: &str) -> Option<String> {
+    Some(
+        match range {
+            "2.0 to 3.0" => "7.4 to 13",
+            "3.0 to 3.0" => "14 or later",
+            "3.0 to 3.2" => "18 or later",
+            _ => return None,
+        }
+        .to_owned(),
+    )
 }
 
 fn answer_complete(bytes: &[u8]) -> bool {
@@ -106,6 +169,26 @@ pub(super) fn parse_answer(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protocol_ranges_date_the_release() {
+        let m = "unsupported frontend protocol 1.0: server supports 3.0 to 3.0";
+        assert_eq!(supported_range(m).as_deref(), Some("3.0 to 3.0"));
+        // The protocol-2 error format: `E`, the text, a newline and a NUL.
+        let v2 = "EFATAL:  unsupported frontend protocol 1.0: server supports 2.0 to 3.0\n\0";
+        assert_eq!(supported_range(v2).as_deref(), Some("2.0 to 3.0"));
+        assert_eq!(
+            release_for_protocols("3.0 to 3.0").as_deref(),
+            Some("14 or later")
+        );
+        assert_eq!(
+            release_for_protocols("2.0 to 3.0").as_deref(),
+            Some("7.4 to 13")
+        );
+        assert_eq!(release_for_protocols("9.0 to 9.9"), None);
+        assert_eq!(supported_range("server supports x to 3.0"), None);
+        assert_eq!(supported_range("nothing here"), None);
+    }
 
     #[test]
     fn one_byte_answers() {
