@@ -98,6 +98,7 @@ def summary(res):
         "identify_speedup": (out["identify"]["speedup"] or 0) >= SPEEDUP_TARGET,
         "identify_products": tw_t["product"] >= nm_t["product"],
         "identify_versions": tw_t["version"] >= nm_t["version"],
+        "identify_versions_right": tw_t["version_right"] >= nm_t["version_right"],
     }
     return out
 
@@ -251,7 +252,8 @@ its full-sweep figures include identifying the lab's open ports; nmap's
 | full sweep peak RSS ≤ 50 MB | {mib(sw['nmap_rss_kib'])} | {mib(sw['trustwatch_rss_kib'])} | {ok(tg['sweep_rss'])} |
 | identification ≥ {SPEEDUP_TARGET}× faster than `nmap -sT -sV` | {idf['nmap_s']:.1f} s | {idf['trustwatch_s']:.2f} s ({idf['speedup']:.0f}×) | {ok(tg['identify_speedup'])} |
 | at least as many products identified | {idf['nmap']['product']} | {idf['trustwatch']['product']} | {ok(tg['identify_products'])} |
-| at least as many versions identified | {idf['nmap']['version']} | {idf['trustwatch']['version']} | {ok(tg['identify_versions'])} |
+| at least as many versions identified (any non-empty version string) | {idf['nmap']['version']} | {idf['trustwatch']['version']} | {ok(tg['identify_versions'])} |
+| at least as many versions identified correctly (the installed version) | {idf['nmap']['version_right']} | {idf['trustwatch']['version_right']} | {ok(idf['trustwatch']['version_right'] >= idf['nmap']['version_right'])} |
 
 ### The lab
 
