@@ -216,3 +216,51 @@ impl Collector {
         body
     }
 }
+
+/// What a lab binary waits for once its servers are up: SIGTERM, Ctrl-C,
+/// `max` elapsed, and (when `watch_stdin`) its stdin reaching its end.
+/// Returns which came first, for the lab's log line.
+pub fn wait_for_stop(max: Duration, watch_stdin: bool) -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let stdin = async {
+            if watch_stdin {
+                stdin_closed().await
+            } else {
+                std::future::pending::<()>().await
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = stdin => "stdin closed",
+            _ = tokio::time::sleep(max) => "--max-secs elapsed",
+        }
+    })
+}
+
+/// Resolves when stdin reaches its end (or fails): whatever is written to
+/// it is discarded. Read on a thread of its own (left behind at exit), as
+/// blocking reads of stdin are.
+async fn stdin_closed() {
+    use std::io::Read as _;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let reader = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 256];
+            while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+            let _ = tx.send(());
+        });
+    if reader.is_ok() {
+        let _ = rx.await;
+    } else {
+        std::future::pending::<()>().await;
+    }
+}

@@ -15,13 +15,13 @@
 //! bench/services.sh does. Its stdin must stay open while the lab is
 //! wanted (a pipe from the caller): `</dev/null` stops it at once.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tokio::signal::unix::{signal, SignalKind};
+use trustwatch_e2e::process;
 use trustwatch_e2e::svclab::lab::{self, Layout};
 
 const USAGE: &str = "usage: trustwatch-service-lab --ip IP --dir DIR \
@@ -89,40 +89,8 @@ fn main() -> ExitCode {
     let _ = out.flush();
     drop(out);
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let why = runtime.block_on(async {
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = tokio::signal::ctrl_c() => "SIGINT",
-            _ = stdin_closed() => "stdin closed",
-            _ = tokio::time::sleep(args.max) => "--max-secs elapsed",
-        }
-    });
+    let why = process::wait_for_stop(args.max, true);
     eprintln!("trustwatch-service-lab: {why}, stopping the lab");
     drop(lab);
     ExitCode::SUCCESS
-}
-
-/// Resolves when stdin reaches its end (or fails): whatever is written to
-/// it is discarded. Read on a thread of its own (left behind at exit), as
-/// blocking reads of stdin are.
-async fn stdin_closed() {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let reader = std::thread::Builder::new()
-        .name("stdin".into())
-        .spawn(move || {
-            let mut stdin = std::io::stdin().lock();
-            let mut buf = [0u8; 256];
-            while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
-            let _ = tx.send(());
-        });
-    if reader.is_ok() {
-        let _ = rx.await;
-    } else {
-        std::future::pending::<()>().await;
-    }
 }

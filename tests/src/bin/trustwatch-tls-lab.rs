@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tokio::signal::unix::{signal, SignalKind};
+use trustwatch_e2e::process;
 use trustwatch_e2e::tlslab::TlsLab;
 
 const USAGE: &str = "usage: trustwatch-tls-lab [--dir DIR] [--max-secs N]";
@@ -72,18 +72,7 @@ fn main() -> ExitCode {
     let _ = out.flush();
     drop(out);
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let why = runtime.block_on(async {
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = tokio::signal::ctrl_c() => "SIGINT",
-            _ = tokio::time::sleep(args.max) => "--max-secs elapsed",
-        }
-    });
+    let why = process::wait_for_stop(args.max, false);
     eprintln!("trustwatch-tls-lab: {why}, stopping the lab");
     drop(lab);
     ExitCode::SUCCESS
