@@ -188,10 +188,11 @@ async fn identify_all(
         .collect()
 }
 
-/// SNMP on the UDP ports of the list, asked only of hosts that answered the
-/// sweep (an open port or a refusal): UDP gives no answer from a closed
-/// port, and waiting on every silent address of a range would cost
-/// seconds each.
+/// SNMP on the UDP ports of the list. When TCP ports were swept too, only
+/// hosts that answered the sweep (an open port or a refusal) are asked:
+/// UDP gives no answer from a closed port, and waiting on every silent
+/// address of a range would cost seconds each. A UDP-only list (`U:161`)
+/// asks every address in scope, since nothing else says which are up.
 async fn snmp_all(
     plan: &DiscoveryPlan,
     scope: &Scope,
@@ -203,7 +204,9 @@ async fn snmp_all(
     }
     let window = Arc::new(Semaphore::new(IDENTIFY_WINDOW));
     let mut tasks = JoinSet::new();
-    for addr in sweep::udp_targets(scope, &plan.ports).filter(|a| outcome.rtt_for(a.ip()).is_some())
+    let swept_tcp = !plan.ports.tcp().is_empty();
+    for addr in sweep::udp_targets(scope, &plan.ports)
+        .filter(|a| !swept_tcp || outcome.rtt_for(a.ip()).is_some())
     {
         let window = window.clone();
         let pacer = pacer.clone();
