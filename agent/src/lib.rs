@@ -11,6 +11,7 @@ pub mod discover;
 pub mod error;
 pub mod net;
 pub mod output;
+pub mod packages;
 pub mod pem;
 pub mod probe;
 pub mod progress;
