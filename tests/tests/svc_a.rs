@@ -19,37 +19,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use trustwatch_agent::discover::identify::{identify_tcp, Dial, IdentifyOptions};
-use trustwatch_agent::probe::BoxFuture;
-use trustwatch_e2e::svclab::{dovecot, ftp, ldap, mariadb, smtp, sshd, telnetd, vnc};
+use tokio::net::TcpListener;
+use trustwatch_agent::discover::identify::{identify_tcp, IdentifyOptions};
+use trustwatch_e2e::svclab::{
+    dovecot, ftp, identify_opts, ldap, mariadb, smtp, sshd, telnetd, vnc, Direct,
+};
 use trustwatch_e2e::tlslab::launch::{pick_port, AddressPlan};
 use trustwatch_rules::observe::{
     CleartextDetail, IdentifiedBy, ServiceDetail, ServiceObservation, SshDetail, SshHostKey,
 };
 
-/// Connects directly (the scan's paced dialer is not under test here).
-#[derive(Debug)]
-struct Direct;
-
-impl Dial for Direct {
-    fn dial(&self, addr: SocketAddr) -> BoxFuture<'_, std::io::Result<TcpStream>> {
-        Box::pin(async move {
-            assert!(addr.ip().is_loopback(), "tests dial loopback only: {addr}");
-            match tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr)).await {
-                Ok(result) => result,
-                Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
-            }
-        })
-    }
-}
-
 fn opts() -> IdentifyOptions {
-    IdentifyOptions {
-        quick_wait: Duration::from_millis(1500),
-        io_timeout: Duration::from_secs(5),
-        ..IdentifyOptions::default()
-    }
+    identify_opts()
 }
 
 fn gentle() -> IdentifyOptions {

@@ -18,6 +18,8 @@ mod io;
 mod memcached;
 mod mongodb;
 mod mssql;
+#[cfg(test)]
+mod mutate;
 mod mysql;
 pub mod parse;
 mod postgres;

@@ -65,6 +65,7 @@ pub(super) fn parse_version_answer(bytes: &[u8]) -> Option<VersionAnswer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     #[test]
     fn versions_are_read() {
@@ -88,18 +89,6 @@ mod tests {
         let long = format!("VERSION {}\r\n", "1".repeat(100));
         assert_eq!(parse_version_answer(long.as_bytes()), None);
         assert_eq!(parse_version_answer(b""), None);
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

@@ -169,6 +169,7 @@ pub(super) fn parse_answer(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     #[test]
     fn protocol_ranges_date_the_release() {
@@ -227,18 +228,6 @@ mod tests {
         assert_eq!(parse_ssl_answer(&[b'E', 0, 0]), None);
         // No message field.
         assert_eq!(parse_ssl_answer(&[b'E', 0, 0, 0, 6, b'S', 0]), None);
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

@@ -163,6 +163,7 @@ pub(super) fn parse_answer(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     fn bulk(text: &str) -> Vec<u8> {
         format!("${}\r\n{}\r\n", text.len(), text).into_bytes()
@@ -249,18 +250,6 @@ mod tests {
             panic!("not info");
         };
         assert_eq!(version.map(|v| v.len()), Some(40));
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

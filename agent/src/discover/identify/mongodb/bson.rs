@@ -196,6 +196,7 @@ fn cstring_len(bytes: &[u8]) -> Result<usize, BsonError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     #[test]
     fn the_command_is_the_spec_encoding() {
@@ -269,18 +270,6 @@ mod tests {
         // A nested document claiming more than its parent holds.
         let nested = b"\x0e\x00\x00\x00\x03s\x00\xff\x00\x00\x00\x00\x00\x00";
         assert!(fields(nested).is_err());
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

@@ -88,6 +88,7 @@ pub(super) fn reply_body(bytes: &[u8]) -> Result<&[u8], OpMsgError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     /// A reply built from the wire protocol spec: header, flagBits, a kind-1
     /// section to skip, then the body `{version: "7.0.5", ok: 1.0}`.
@@ -180,18 +181,6 @@ mod tests {
         empty[..4].copy_from_slice(&21i32.to_le_bytes());
         empty.push(1);
         assert!(reply_body(&empty).is_err());
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

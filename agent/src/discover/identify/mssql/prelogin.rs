@@ -187,6 +187,7 @@ mod tests {
     //! examples), with the VERSION of SQL Server 2019 RTM (15.0.2000.5).
 
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     /// MS-TDS §4.1's PRELOGIN request, with version 0 and no thread id.
     const SPEC_REQUEST: [u8; 47] = [
@@ -273,18 +274,6 @@ mod tests {
         assert_eq!(parse_response(&short), Err(TdsError::BadLength(8)));
         assert!(packet_complete(b"HTTP/1.1 400"));
         assert_eq!(parse_response(b"HTTP/1.1 400"), Err(TdsError::NotTds(b'H')));
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

@@ -154,6 +154,7 @@ pub(super) fn failure_name(code: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     #[test]
     fn the_request_matches_the_spec_example() {
@@ -257,18 +258,6 @@ mod tests {
             parse_connection_confirm(b"HTTP/1.1"),
             Err(X224Error::NotTpkt(b'H', b'T'))
         );
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

@@ -124,6 +124,7 @@ fn first_packet(bytes: &[u8]) -> Result<(u8, &[u8]), SmbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     #[test]
     fn frames_carry_a_24_bit_length() {
@@ -193,18 +194,6 @@ mod tests {
             first_message(b"HTTP/1.1 400"),
             Err(SmbError::NotNetbios(b'H'))
         );
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

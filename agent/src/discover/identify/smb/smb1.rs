@@ -114,6 +114,7 @@ pub(super) fn parse_negotiate_response(msg: &[u8]) -> Result<Smb1Answer, SmbErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     /// Samba 4.17 with `server min protocol = NT1`, captured on loopback:
     /// dialect index 0 (`NT LANMAN 1.0`, the first name of NT LM 0.12),
@@ -210,18 +211,6 @@ mod tests {
             Err(SmbError::BadDialectIndex(7))
         );
         assert_eq!(parse_negotiate_response(b"HTTP"), Err(SmbError::NotSmb));
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {

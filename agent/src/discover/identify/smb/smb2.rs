@@ -156,6 +156,7 @@ pub(super) fn dialect_name(dialect: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::identify::mutate::mutate;
 
     /// A negotiate response built from MS-SMB2 §2.2.4: dialect 3.1.1,
     /// SecurityMode signing enabled + required, no security buffer.
@@ -253,18 +254,6 @@ mod tests {
             parse_negotiate_response(&wrong_command),
             Err(SmbError::UnexpectedCommand(1))
         );
-    }
-
-    /// `good`, cut at `cut` and with `edits` (position, byte) applied.
-    fn mutate(good: &[u8], cut: usize, edits: &[(usize, u8)]) -> Vec<u8> {
-        let mut bytes = good[..cut % (good.len() + 1)].to_vec();
-        for &(at, b) in edits {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[at % n] = b;
-            }
-        }
-        bytes
     }
 
     proptest::proptest! {
