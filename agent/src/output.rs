@@ -198,6 +198,7 @@ mod tests {
                 finding("CERT-001", Status::Fail, "certificate expired\x1b[31m"),
             ],
             services: Vec::new(),
+            data_sources: Vec::new(),
         }
     }
 

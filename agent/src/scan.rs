@@ -122,6 +122,7 @@ pub fn report(ctx: &ProbeContext, vantage: Option<String>, findings: Vec<Finding
         vantage,
         findings,
         services: Vec::new(),
+        data_sources: Vec::new(),
     }
 }
 

@@ -3,12 +3,17 @@
 //! refused" and "certificate expired" are observations here, not errors.
 
 pub mod http;
+pub mod packages;
 pub mod service;
 pub mod tls;
 
 // The register is read beside the observations it is compared with.
 pub use crate::register::{ApprovedService, ServiceRegister};
 pub use http::{Header, HttpObservation, HttpResponse, HttpsOutcome, PlainHttp};
+pub use packages::{
+    AdvisoryMatch, AdvisorySeverity, AutoUpdates, DataSource, InstalledPackage, KernelState,
+    OsRelease, PackageFormat, RebootState, SystemObservation,
+};
 pub use service::{
     CleartextDetail, DicomDetail, HttpDetail, IdentifiedBy, RdpDetail, ServiceDetail,
     ServiceObservation, SmbDetail, SnmpAnswer, SnmpDetail, SshDetail, SshHostKey, Transport,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::finding::Finding;
-use crate::observe::ServiceObservation;
+use crate::observe::{DataSource, ServiceObservation};
 use crate::severity::Severity;
 
 /// Version of the report document. Bump on any change a consumer must notice.
@@ -45,6 +45,10 @@ pub struct Report {
     /// listens on it. Empty (and absent) for scans that discover nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceObservation>,
+    /// The versioned data files the findings were judged against (advisory
+    /// index, lifecycle table, alert list), with their dates and digests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_sources: Vec<DataSource>,
 }
 
 impl Report {

@@ -153,6 +153,7 @@ proptest! {
             vantage: Some("agent-1".into()),
             findings,
             services: Vec::new(),
+            data_sources: Vec::new(),
         };
         let json = serde_json::to_string(&report).unwrap();
         let back: Report = serde_json::from_str(&json).unwrap();

@@ -44,6 +44,7 @@ fn incoming(
         vantage: Some("host-1".into()),
         findings,
         services: Vec::new(),
+        data_sources: Vec::new(),
     };
     IncomingReport {
         agent: who.clone(),
