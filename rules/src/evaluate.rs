@@ -5,11 +5,13 @@
 
 mod cert;
 mod http;
+mod patch;
 mod services;
 mod tls;
 
 pub use self::http::headers as http_headers;
 pub use self::http::{MAX_REDIRECT_BODY, MIN_HSTS_MAX_AGE};
+pub use self::patch::{PackageScan, AUTO_UPDATE_MAX_AGE_DAYS, FIX_ALLOWANCE_DAYS, PACKAGE_RULES};
 pub use self::services::{Exposure, ServiceScan, UnknownExposure, SERVICE_RULES};
 
 use time::OffsetDateTime;
@@ -48,6 +50,15 @@ pub fn http(catalogue: &Catalogue, obs: &HttpObservation) -> Vec<Finding> {
 /// behind each rule are documented in `evaluate/services.rs`.
 pub fn services(catalogue: &Catalogue, scan: &ServiceScan<'_>) -> Vec<Finding> {
     services::findings(catalogue, scan)
+}
+
+/// Findings for one system's operating-system support and patch state
+/// (OS-001, PATCH-001…PATCH-004): one per rule, target the system, in
+/// catalogue order. Rules missing from `catalogue` or without the `agent`
+/// mode are skipped; the decisions behind each rule are documented in
+/// `evaluate/patch.rs`.
+pub fn packages(catalogue: &Catalogue, scan: &PackageScan<'_>) -> Vec<Finding> {
+    patch::findings(catalogue, scan)
 }
 
 /// Findings for one TLS endpoint. Rules missing from `catalogue` (a trust's
