@@ -46,6 +46,16 @@ pub fn compare(scheme: VersionScheme, a: &str, b: &str) -> Result<Ordering, Vers
     }
 }
 
+/// Checks that `scheme` can read `version`, for readers that must refuse a
+/// corrupt record before anything compares with it.
+pub fn validate(scheme: VersionScheme, version: &str) -> Result<(), VersionError> {
+    match scheme {
+        VersionScheme::Dpkg => dpkg(version).map(|_| ()),
+        // rpmvercmp reads any string: there is no invalid RPM version.
+        VersionScheme::Rpm => Ok(()),
+    }
+}
+
 /// A dpkg version split into its parts.
 struct Dpkg<'a> {
     epoch: u64,
