@@ -67,6 +67,13 @@ pub fn compare(scheme: VersionScheme, a: &str, b: &str) -> Result<Ordering, Vers
     }
 }
 
+/// Checks that `scheme` can read `version`, for readers that must refuse a
+/// corrupt record before anything compares with it.
+pub fn validate(scheme: VersionScheme, version: &str) -> Result<(), VersionError> {
+    // Comparing a version with itself parses it and nothing more.
+    compare(scheme, version, version).map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
