@@ -17,6 +17,9 @@ pub enum VersionScheme {
     /// `[epoch:]version[-release]`, rpmvercmp's order (`~` before, `^`
     /// after).
     Rpm,
+    // TEMP(h2): replaced by h4's apk ordering at merge
+    /// `version-rREL`, apk-tools' order (not implemented in this tree).
+    Apk,
 }
 
 impl VersionScheme {
@@ -24,6 +27,8 @@ impl VersionScheme {
         match self {
             VersionScheme::Dpkg => "dpkg",
             VersionScheme::Rpm => "rpm",
+            // TEMP(h2): replaced by h4's apk ordering at merge
+            VersionScheme::Apk => "apk",
         }
     }
 }
@@ -43,6 +48,12 @@ pub fn compare(scheme: VersionScheme, a: &str, b: &str) -> Result<Ordering, Vers
         VersionScheme::Dpkg => Ok(dpkg(a)?.cmp(&dpkg(b)?)),
         // rpmvercmp reads any string: there is no invalid RPM version.
         VersionScheme::Rpm => Ok(rpm_version::rpm_evr_compare(a, b)),
+        // TEMP(h2): replaced by h4's apk ordering at merge
+        VersionScheme::Apk => Err(VersionError {
+            scheme: "apk",
+            version: a.to_owned(),
+            reason: "apk ordering is not in this build yet".to_owned(),
+        }),
     }
 }
 
