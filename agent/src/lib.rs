@@ -4,6 +4,7 @@
 //! `scan` is one-shot, for a person or a pipeline; `run` is the daemon.
 //! Library code never prints or exits: the binary (`main.rs`) does that.
 
+pub mod advisories;
 pub mod cli;
 pub mod config;
 pub mod daemon;
