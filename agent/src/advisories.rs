@@ -25,6 +25,7 @@ pub mod import;
 pub mod index;
 pub mod osv;
 pub mod severity;
+mod summary;
 
 pub use assess::Assessment;
 pub use ecosystem::{ecosystems_for, Distro, EcosystemKey};

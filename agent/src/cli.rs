@@ -31,6 +31,37 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Run as a daemon: scan on a schedule and upload reports to the collector.
     Run(RunArgs),
+    /// Manage the offline advisory index that `scan --packages` matches
+    /// installed packages against.
+    #[command(subcommand)]
+    Advisories(AdvisoriesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCommand {
+    /// Import OSV advisories (records, folders, or the per-ecosystem zip
+    /// exports OSV publishes) into the index, creating it if needed; a
+    /// record already there is replaced by a newer one.
+    Import(ImportArgs),
+    /// Show what an index holds: data date, records per ecosystem, sources.
+    Info(IndexArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// OSV data to import: a .json record, a .zip export, or a folder of
+    /// them; several may be given.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The index file.
+    #[arg(long, value_name = "FILE", default_value = "advisories.db")]
+    pub index: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +116,36 @@ pub struct ScanArgs {
     pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub discovery: DiscoveryArgs,
+    #[command(flatten)]
+    pub packages: PackageArgs,
+}
+
+/// A patch-level scan of the installed system (`--packages`), checked
+/// against OS-001 and PATCH-001…004.
+#[derive(Debug, Args, Default)]
+pub struct PackageArgs {
+    /// Assess installed packages, the OS's support status, pending reboots
+    /// and automatic updates.
+    #[arg(long)]
+    pub packages: bool,
+    /// A mounted or extracted root filesystem to assess instead of the
+    /// running system.
+    #[arg(long, value_name = "DIR", requires = "packages")]
+    pub root: Option<PathBuf>,
+    /// The advisory index made by `advisories import`, OSV data to import
+    /// for this scan only (a record, a folder or a zip export), or `builtin`
+    /// for the small curated bundle in the agent.
+    #[arg(long, value_name = "PATH", requires = "packages")]
+    pub advisories: Option<String>,
+    /// A lifecycle table (TOML) to judge OS-001 by instead of the embedded
+    /// one.
+    #[arg(long, value_name = "FILE", requires = "packages")]
+    pub lifecycle: Option<PathBuf>,
+    /// CVE ids from NHS England high-severity alerts and known-exploited
+    /// lists, for PATCH-002: a text file (one CVE a line) or CISA's KEV
+    /// JSON catalogue.
+    #[arg(long, value_name = "FILE", requires = "packages")]
+    pub alerts: Option<PathBuf>,
 }
 
 /// Discovery of listening services (`--hosts`), checked against the SVC,

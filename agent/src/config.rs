@@ -4,6 +4,7 @@
 //! the line and the key.
 
 mod discovery;
+mod packages;
 mod raw;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use trustwatch_rules::Catalogue;
 use self::raw::RawConfig;
 use crate::discover::DiscoveryPlan;
 use crate::error::{Error, Result};
+use crate::patching::PackagePlan;
 use crate::pem;
 use crate::probe::http::HttpCheck;
 use crate::probe::tls::{Anchors, TlsProbeConfig};
@@ -49,6 +51,8 @@ pub struct Config {
     pub tls: Vec<TlsProbeConfig>,
     /// `[[discovery]]` scans, each validated.
     pub discovery: Vec<DiscoveryPlan>,
+    /// The `[packages]` scan of this system, its data loaded.
+    pub packages: Option<PackagePlan>,
 }
 
 impl Config {
@@ -266,12 +270,17 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, d)| self.discovery(i, d))
             .collect::<Result<Vec<_>>>()?;
-        if tls.is_empty() && discovery.is_empty() {
+        let packages = raw
+            .packages
+            .as_ref()
+            .map(|p| self.packages(p))
+            .transpose()?;
+        if tls.is_empty() && discovery.is_empty() && packages.is_none() {
             return Err(Error::Config {
                 file: self.file.to_owned(),
                 line: toml_location::line_of(self.text, self.text.len()),
                 key: "tls".into(),
-                problem: "nothing to scan: add at least one [[tls]] table with a target or a [[discovery]] table with hosts".into(),
+                problem: "nothing to scan: add at least one [[tls]] table with a target, a [[discovery]] table with hosts, or a [packages] table".into(),
             });
         }
 
@@ -292,6 +301,7 @@ impl Validator<'_> {
             catalogue: Arc::new(catalogue),
             tls,
             discovery,
+            packages,
         })
     }
 }

@@ -69,6 +69,12 @@ impl Daemon {
                 ),
             }
         }
+        let mut data_sources = Vec::new();
+        if let Some(plan) = &self.config.packages {
+            let found = plan.run(&ctx.catalogue, ctx.now);
+            findings.extend(found.findings);
+            data_sources = found.data_sources;
+        }
         let vantage = self
             .config
             .agent_name
@@ -76,6 +82,7 @@ impl Daemon {
             .or_else(scan::local_host_name);
         let mut report = scan::report(&ctx, vantage, findings);
         report.services = services;
+        report.data_sources = data_sources;
         report
     }
 

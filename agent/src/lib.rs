@@ -13,6 +13,7 @@ pub mod error;
 pub mod net;
 pub mod output;
 pub mod packages;
+pub mod patching;
 pub mod pem;
 pub mod probe;
 pub mod progress;

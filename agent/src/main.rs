@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use trustwatch_agent::cli::{Cli, Command, RunArgs, ScanArgs, ScanPlan};
+use trustwatch_agent::advisories::Index;
+use trustwatch_agent::cli::{AdvisoriesCommand, Cli, Command, RunArgs, ScanArgs, ScanPlan};
 use trustwatch_agent::config::Config;
 use trustwatch_agent::daemon::Daemon;
 use trustwatch_agent::discover::Progress as Discovery;
@@ -27,13 +28,16 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Scan(args) => scan(&args).await,
             Command::Run(args) => run(&args).await,
+            Command::Advisories(cmd) => advisories(&cmd),
         }
     })
 }
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // rustls warns of every close_notify a server sends, which scanning
+        // provokes by the hundred: noise, not news. RUST_LOG overrides.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rustls=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -96,6 +100,42 @@ async fn scan(args: &ScanArgs) -> ExitCode {
         return fail(format_args!("{e:#}"), 1);
     }
     ExitCode::from(u8::from(report.fails_at(plan.fail_on)))
+}
+
+/// `advisories import` and `advisories info`. Bad records are named on
+/// stderr and the rest imported (exit 0); an index that cannot be created or
+/// written exits 2. An import in which nothing could be read exits 1.
+fn advisories(cmd: &AdvisoriesCommand) -> ExitCode {
+    match cmd {
+        AdvisoriesCommand::Import(args) => {
+            let summary = Index::create(&args.index.index)
+                .and_then(|mut index| index.import(&args.paths).map(|s| (index, s)));
+            let (index, summary) = match summary {
+                Ok(found) => found,
+                Err(e) => return fail(e, BAD_INPUT),
+            };
+            for problem in &summary.problems {
+                eprintln!("trustwatch-agent: {problem}");
+            }
+            print!("{summary}");
+            match index.describe() {
+                Ok(text) => print!("{text}"),
+                Err(e) => return fail(e, 1),
+            }
+            let nothing_read =
+                summary.imported + summary.older + summary.withdrawn + summary.skipped == 0;
+            ExitCode::from(u8::from(nothing_read && !summary.problems.is_empty()))
+        }
+        AdvisoriesCommand::Info(args) => {
+            match Index::open(&args.index).and_then(|i| i.describe()) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e, BAD_INPUT),
+            }
+        }
+    }
 }
 
 async fn run(args: &RunArgs) -> ExitCode {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use trustwatch_rules::observe::{IdentifiedBy, ServiceObservation};
+use trustwatch_rules::observe::{DataSource, IdentifiedBy, ServiceObservation};
 use trustwatch_rules::{Report, Status};
 
 /// Output formats of `scan`.
@@ -70,6 +70,10 @@ pub fn table(report: &Report) -> String {
         out.push('\n');
         out.push_str(&inventory(&report.services));
     }
+    if !report.data_sources.is_empty() {
+        out.push('\n');
+        out.push_str(&data_sources(&report.data_sources));
+    }
     out.push('\n');
     out.push_str(&tally(report));
     out.push('\n');
@@ -119,6 +123,27 @@ pub fn inventory(services: &[ServiceObservation]) -> String {
     line(header);
     for r in &rows {
         line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
+    }
+    out
+}
+
+/// The data files the findings were judged against, one a line: what,
+/// where, its version and date, so a reader knows how fresh the verdict is.
+pub fn data_sources(sources: &[DataSource]) -> String {
+    let mut out = String::new();
+    for d in sources {
+        let mut line = format!("data: {} {}", d.kind, shorten(&d.path, 60));
+        if let Some(v) = &d.version {
+            let _ = write!(line, ", version {}", shorten(v, 40));
+        }
+        if let Some(date) = &d.date {
+            let _ = write!(line, ", dated {}", shorten(date, 40));
+        }
+        if let Some(n) = d.records {
+            let _ = write!(line, ", {n} records");
+        }
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }
@@ -250,6 +275,24 @@ mod tests {
         assert_eq!(v["scanned_at"], "2025-01-02T03:04:05Z");
         assert_eq!(v["schema_version"], SCHEMA_VERSION);
         assert_eq!(v["findings"][1]["status"], "fail");
+    }
+
+    #[test]
+    fn data_sources_say_what_and_how_fresh() {
+        let mut r = report();
+        r.data_sources = vec![DataSource {
+            kind: "advisories".into(),
+            path: "/var/lib/trustwatch/advisories.db".into(),
+            version: Some("1".into()),
+            date: Some("2026-11-20T08:00:00Z".into()),
+            records: Some(98_765),
+            sha256: None,
+        }];
+        let text = table(&r);
+        assert!(
+            text.contains("data: advisories /var/lib/trustwatch/advisories.db, version 1, dated 2026-11-20T08:00:00Z, 98765 records\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! a deployment does.
 
 pub mod agent;
+pub mod system;
 pub mod target;
 
 use std::future::Future;
@@ -131,6 +132,7 @@ impl Demo {
 
         let target = target::DemoTarget::bind(&dir).await?;
         let target_addr = target.addr()?;
+        system::write(&dir)?;
         let agent_config = agent::write_config(
             &dir,
             &agent_toml(&opts, ingest_addr, target_addr, &target.ca_file),
@@ -283,5 +285,12 @@ fn agent_toml(
         schedule: agent::ScheduleSection { interval_secs: 60 },
         scan: agent::ScanSection { timeout_secs: 5 },
         tls,
+        // A small Ubuntu root with old packages, judged against the real
+        // advisories compiled into the agent: the demo works offline.
+        packages: Some(agent::PackagesSection {
+            root: system::ROOT_DIR.into(),
+            advisories: "builtin".into(),
+            alerts: system::ALERTS_FILE.into(),
+        }),
     }
 }

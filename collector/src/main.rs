@@ -237,6 +237,12 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("the collector's own listener fails CERT-003, truthfully: the agent scans with public roots only");
     println!("and the collector's certificate comes from its private CA.");
+    println!(
+        "The demo system in {} (Ubuntu 22.04, unpatched since 2023) fails PATCH-001 on real",
+        demo.dir.join(demo::system::ROOT_DIR).display()
+    );
+    println!("OpenSSL and OpenSSH advisories, PATCH-002 on regreSSHion (in the demo alert list),");
+    println!("PATCH-003 (reboot pending 20 days) and PATCH-004 (no automatic updates).");
     println!("Look at:");
     println!("  metrics:  {}", demo.metrics_url());
     println!("  findings: {}", demo.findings_url());

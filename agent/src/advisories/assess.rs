@@ -75,6 +75,26 @@ impl Index {
         }
         let mut seen: HashSet<(String, String, String)> = HashSet::new();
         for key in &keys {
+            // An index with nothing for this ecosystem would find nothing
+            // and look like a clean bill of health: say so instead, so the
+            // rules can call it unassessed.
+            match self.holds(key) {
+                Ok(true) => {}
+                Ok(false) => {
+                    out.problems.push(format!(
+                        "{target}: the advisory data {} holds no records for {key}, so its packages were not assessed there",
+                        self.path()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    out.problems.push(format!(
+                        "{target}: the advisory index {} could not be read for {key}: {e}",
+                        self.path()
+                    ));
+                    continue;
+                }
+            }
             out.ecosystems.push(key.to_string());
             if let Err(e) = self.assess_in(key, system, &mut seen, &mut out) {
                 out.problems.push(format!(
@@ -91,6 +111,13 @@ impl Index {
             ))
         });
         out
+    }
+
+    /// True when the index has any record for `key`.
+    fn holds(&self, key: &EcosystemKey) -> rusqlite::Result<bool> {
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM affected WHERE ecosystem = ?1)")?
+            .query_row([key.to_string()], |r| r.get(0))
     }
 
     fn assess_in(

@@ -9,11 +9,12 @@ use std::time::Duration;
 use rustls_pki_types::DnsName;
 use trustwatch_rules::{Catalogue, Report, Severity};
 
-use super::{DiscoveryArgs, ScanArgs};
+use super::{DiscoveryArgs, PackageArgs, ScanArgs};
 use crate::discover::{self, DiscoveryInput, DiscoveryPlan, Field, PlanError};
 use crate::error::{Error, Result};
 use crate::net::Resolver;
 use crate::output::Format;
+use crate::patching::{AdvisoryInput, PackageField, PackageInput, PackagePlan};
 use crate::pem;
 use crate::probe::http::HttpCheck;
 use crate::probe::tls::{Anchors, TlsProbeConfig};
@@ -36,6 +37,8 @@ pub struct ScanPlan {
     pub fail_on: Severity,
     /// The discovery scan of `--hosts`, when asked for.
     pub discovery: Option<DiscoveryPlan>,
+    /// The patch-level scan of `--packages`, when asked for.
+    pub packages: Option<PackagePlan>,
 }
 
 impl ScanPlan {
@@ -77,9 +80,10 @@ impl ScanPlan {
         } else {
             Some(discovery_plan(&args.discovery, args.timeout)?)
         };
-        if entries.is_empty() && discovery.is_none() {
+        let packages = package_plan(&args.packages)?;
+        if entries.is_empty() && discovery.is_none() && packages.is_none() {
             return Err(Error::NothingToScan {
-                hint: "give at least one --tls HOST:PORT, a --targets file with a target in it, or --hosts to discover services on",
+                hint: "give at least one --tls HOST:PORT, a --targets file with a target in it, --hosts to discover services on, or --packages",
             });
         }
         let probes = entries
@@ -106,6 +110,7 @@ impl ScanPlan {
             format: args.format,
             fail_on: args.fail_on,
             discovery,
+            packages,
         })
     }
 
@@ -135,8 +140,15 @@ impl ScanPlan {
             findings.extend(found.findings);
             services = found.services;
         }
+        let mut data_sources = Vec::new();
+        if let Some(plan) = &self.packages {
+            let found = plan.run(&self.catalogue, ctx.now);
+            findings.extend(found.findings);
+            data_sources = found.data_sources;
+        }
         let mut report = scan::report(&ctx, scan::local_host_name(), findings);
         report.services = services;
+        report.data_sources = data_sources;
         Ok(report)
     }
 }
@@ -181,6 +193,36 @@ fn discovery_plan(args: &DiscoveryArgs, timeout: Option<u64>) -> Result<Discover
         snmp_communities: args.snmp_community.clone(),
     };
     DiscoveryPlan::from_input(input).map_err(|e| discovery_error(e, &plan_flags()))
+}
+
+/// `--packages` and its companions, validated and their data loaded.
+fn package_plan(args: &PackageArgs) -> Result<Option<PackagePlan>> {
+    if !args.packages {
+        return Ok(None);
+    }
+    let Some(advisories) = &args.advisories else {
+        return Err(Error::Invalid {
+            what: "--packages",
+            problem: "needs --advisories: an index made by `trustwatch-agent advisories import`, OSV data, or `builtin`".into(),
+        });
+    };
+    let input = PackageInput {
+        root: args.root.clone(),
+        advisories: AdvisoryInput::parse(advisories),
+        lifecycle: args.lifecycle.clone(),
+        alerts: args.alerts.clone(),
+    };
+    PackagePlan::from_input(input)
+        .map(Some)
+        .map_err(|e| Error::Invalid {
+            what: match e.field {
+                PackageField::Root => "--root",
+                PackageField::Advisories => "--advisories",
+                PackageField::Lifecycle => "--lifecycle",
+                PackageField::Alerts => "--alerts",
+            },
+            problem: e.problem,
+        })
 }
 
 /// The command-line flag behind each discovery setting.

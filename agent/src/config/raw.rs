@@ -18,6 +18,7 @@ pub(super) struct RawConfig {
     pub tls: Vec<RawTls>,
     #[serde(default)]
     pub discovery: Vec<RawDiscovery>,
+    pub packages: Option<Spanned<RawPackages>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,4 +95,16 @@ pub(super) struct RawDiscovery {
     pub snmp_communities: Option<Spanned<Vec<String>>>,
     /// The approved-services register file for SVC-009.
     pub approved: Option<Spanned<String>>,
+}
+
+/// The `[packages]` table: assess this system's patch level every cycle.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPackages {
+    /// The advisory index (or OSV data, or `builtin`).
+    pub advisories: Spanned<String>,
+    /// A root filesystem to assess instead of the running system.
+    pub root: Option<Spanned<String>>,
+    pub lifecycle: Option<Spanned<String>>,
+    pub alerts: Option<Spanned<String>>,
 }

@@ -21,6 +21,16 @@ pub struct AgentToml {
     pub schedule: ScheduleSection,
     pub scan: ScanSection,
     pub tls: Vec<TlsTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<PackagesSection>,
+}
+
+/// The agent's `[packages]` table: a system to assess for patch levels.
+#[derive(Debug, Serialize)]
+pub struct PackagesSection {
+    pub root: String,
+    pub advisories: String,
+    pub alerts: String,
 }
 
 #[derive(Debug, Serialize)]
