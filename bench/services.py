@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import services_parse as parse  # noqa: E402
+import bench_common as common  # noqa: E402
 import services_report as report  # noqa: E402
 from services_measure import Lab, enter_namespace, measure  # noqa: E402
 
@@ -163,20 +164,12 @@ def main():
     p.add_argument("--reps", type=int, default=5, help="repetitions of the fast runs")
     p.add_argument("--nmap-reps", type=int, default=1,
                    help="repetitions of nmap -sV (about 150 s each)")
-    p.add_argument("--bin-dir", type=Path, default=ROOT / "target" / "release")
-    p.add_argument("--work", type=Path, default=ROOT / "target" / "bench-services")
     p.add_argument("--nmap", default="nmap")
     p.add_argument("--agent-rate", default=DEFAULT_RATE, metavar="N|unlimited",
                    help="Trustwatch's --rate and --host-rate for every run (default %(default)s)")
-    p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
-    p.add_argument("--render", type=Path, metavar="RESULTS_JSON",
-                   help="only rewrite the BENCHMARKS.md section from a results.json")
+    common.add_path_args(p, "bench-services")
     args = p.parse_args()
-    args.work = args.work.resolve()
-    args.bin_dir = args.bin_dir.resolve()
-    if args.render:
-        report.write(args.out, report.render(json.loads(args.render.read_text())))
-        print(f"wrote {args.out}")
+    if common.render_only(args, report):
         return
     if args.nmap_reps < 1 or args.reps < 1:
         p.error("--reps and --nmap-reps must be at least 1")

@@ -1,13 +1,10 @@
 """BENCHMARKS.md's services section from the benchmark's results (see
 services.py): summary figures, targets, the identification table."""
 
-import datetime as dt
-import os
-import platform
 import statistics
-import subprocess
 from pathlib import Path
 
+import bench_common as common
 import services_parse as parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,32 +20,10 @@ INTERNAL_ONLY = {"SNMP-002", "SMB-001", "SMB-002", "RDP-001", "RDP-002"}
 MARK = {True: "✔", False: "✘", None: "–"}
 
 
-def _cmd(args):
-    try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=60)
-        return (out.stdout or out.stderr).strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-
-
 def machine(args):
-    cpu = "?"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    commit = _cmd(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = _cmd(["git", "-C", str(ROOT), "status", "--porcelain"])
     return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit + (" + uncommitted changes" if dirty else ""),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(mem_kb / 1024 / 1024, 1),
-        "kernel": platform.release(),
-        "trustwatch": _cmd([str(args.bin_dir / "trustwatch-agent"), "--version"]),
-        "nmap": _cmd([args.nmap, "--version"]).splitlines()[0],
+        **common.machine(args.bin_dir),
+        "nmap": common.cmd([args.nmap, "--version"]).splitlines()[0],
         "reps": args.reps,
         "nmap_reps": args.nmap_reps,
     }
@@ -355,14 +330,4 @@ evaluated in that exposure):
 
 
 def write(path, section):
-    """Puts `section` between the markers in `path`, keeping everything
-    else (the TLS section); appends it when the markers are missing."""
-    block = f"{START}\n{section}\n{END}\n"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text)
+    common.write_section(path, START, END, section)

@@ -1,13 +1,10 @@
 """BENCHMARKS.md from the TLS benchmark's results (see tls.py)."""
 
-import datetime as dt
-import os
-import platform
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
+import bench_common as common
 import tls_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,38 +12,16 @@ TOOLS = ("trustwatch", "sslyze", "testssl")
 CHECK = {True: "✔", False: "✘", None: "n/c"}
 
 
-def _cmd(args):
-    try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=60)
-        return (out.stdout or out.stderr).strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-
-
 def machine(args):
-    cpu = "?"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    commit = _cmd(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = _cmd(["git", "-C", str(ROOT), "status", "--porcelain"])
-    testssl = _cmd([args.testssl, "--version"])
+    testssl = common.cmd([args.testssl, "--version"])
     testssl = next((l.split("testssl", 1)[1].split("from")[0].strip()
                     for l in testssl.splitlines() if "testssl" in l and "from" in l), "?")
     return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit + (" + uncommitted changes" if dirty else ""),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(mem_kb / 1024 / 1024, 1),
-        "kernel": platform.release(),
-        "trustwatch": _cmd([str(args.bin_dir / "trustwatch-agent"), "--version"]),
-        "sslyze": _cmd([sys.executable, "-c",
+        **common.machine(args.bin_dir),
+        "sslyze": common.cmd([sys.executable, "-c",
                           "import importlib.metadata as m; print(m.version('sslyze'))"]),
         "testssl": testssl,
-        "openssl": _cmd(["openssl", "version"]),
+        "openssl": common.cmd(["openssl", "version"]),
         "reps": args.reps,
         "testssl_reps": args.testssl_reps,
     }
@@ -242,14 +217,4 @@ END = "<!-- bench/tls.sh: end -->"
 
 
 def write(path, section):
-    """Puts `section` between the markers in `path`, keeping anything else
-    the file holds (other benchmarks); creates the file if need be."""
-    block = f"{START}\n{section}\n{END}\n"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text)
+    common.write_section(path, START, END, section)

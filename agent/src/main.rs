@@ -41,6 +41,8 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour only for a person: logs and journald get plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: the real binaries, real servers
 //! (`openssl s_server`, the collector) on 127.0.0.1, a test PKI, a minimal
-//! HTTP client and promtool. Nothing here reaches beyond loopback.
+//! HTTP client, promtool, and root filesystems for the package tests.
+//! Nothing here reaches beyond loopback.
 
 pub mod http;
 pub mod lab;
@@ -8,6 +9,7 @@ pub mod net;
 pub mod pki;
 pub mod process;
 pub mod promtool;
+pub mod roots;
 pub mod scrape;
 pub mod svclab;
 pub mod tlslab;

@@ -9,7 +9,9 @@ use std::time::Duration;
 use trustwatch_e2e::binary;
 use trustwatch_e2e::process::run_bounded;
 
-fn assert_one_sentence_exit_2(cmd: &mut Command, file: &Path, line: usize, key: &str) {
+/// Runs `cmd` and checks it exits 2 with one line naming `file`, `line`
+/// and `key`; returns that line.
+fn assert_one_sentence_exit_2(cmd: &mut Command, file: &Path, line: usize, key: &str) -> String {
     let out = run_bounded(cmd, Duration::from_secs(30));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
@@ -23,6 +25,7 @@ fn assert_one_sentence_exit_2(cmd: &mut Command, file: &Path, line: usize, key: 
         "line {line} not named: {msg}"
     );
     assert!(msg.contains(key), "key {key} not named: {msg}");
+    msg.to_owned()
 }
 
 #[test]
@@ -170,4 +173,28 @@ fn malformed_discovery_table_exits_2_naming_file_line_and_key() {
             key,
         );
     }
+}
+
+#[test]
+fn packages_table_with_missing_advisories_exits_2_naming_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A collector section that validates (its PEM files are checked
+    // first), so the error is the packages table's.
+    let ca = trustwatch_e2e::pki::TestCa::new("Config errors test CA");
+    ca.write_ca(tmp.path());
+    ca.leaf(tmp.path(), "agent", &["localhost"], -1, 30);
+    fs::create_dir(tmp.path().join("system")).unwrap();
+    let text = "[collector]\nurl = \"https://127.0.0.1:1\"\nca = \"test-ca.pem\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n\n[schedule]\ninterval_secs = 3600\n\n[packages]\nroot = \"system\"\nadvisories = \"no-such-advisories.db\"\n";
+    let config = tmp.path().join("agent.toml");
+    fs::write(&config, text).unwrap();
+    let msg = assert_one_sentence_exit_2(
+        Command::new(binary("trustwatch-agent"))
+            .args(["run", "--once", "--config"])
+            .arg(&config),
+        &config,
+        line_of(text, "no-such-advisories"),
+        "packages.advisories",
+    );
+    // The missing file is named too, not only the key that names it.
+    assert!(msg.contains("no-such-advisories.db"), "{msg}");
 }

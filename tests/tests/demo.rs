@@ -170,4 +170,23 @@ fn demo_once_exits_zero_after_the_first_report() {
     );
     assert!(stdout.contains("/metrics"), "{stdout}");
     assert!(tmp.path().join("demo").is_dir());
+    // The agent's scheduled package scan ([packages] in its config) judged
+    // the demo's Ubuntu root against the built-in real advisories, and the
+    // collector stored the failures: the tally names them by target.
+    let system_line = stdout
+        .lines()
+        .find(|l| l.contains("demo-system:"))
+        .unwrap_or_else(|| panic!("no demo-system findings in the tally: {stdout}"));
+    for rule in [
+        "PATCH-001 (high)",
+        "PATCH-002 (critical)",
+        "PATCH-003 (medium)",
+        "PATCH-004 (medium)",
+    ] {
+        assert!(system_line.contains(rule), "{rule} missing: {system_line}");
+    }
+    assert!(
+        !system_line.contains("OS-001"),
+        "Ubuntu 22.04 is supported: {system_line}"
+    );
 }

@@ -31,7 +31,7 @@ use time::OffsetDateTime;
 use trustwatch_agent::packages::rootfs::RootFs;
 use trustwatch_agent::packages::rpm::tool;
 use trustwatch_agent::packages::{read_system, InventoryOptions};
-use trustwatch_e2e::process::run_bounded;
+use trustwatch_e2e::roots::{self, rpm_root, run, set_mtime, write};
 use trustwatch_rules::observe::{InstalledPackage, PackageFormat, SystemObservation};
 
 /// name, version, arch, source name, source version.
@@ -43,17 +43,6 @@ fn options(target: &str, running: bool) -> InventoryOptions {
         running,
         now: OffsetDateTime::now_utc(),
     }
-}
-
-fn run(cmd: &mut Command, limit: Duration) -> String {
-    let out = run_bounded(cmd, limit);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 /// The installed packages by `dpkg-query` reading `admindir`.
@@ -190,18 +179,6 @@ fn a_debootstrapped_bookworm_matches_dpkg_query() {
     assert_eq!(seen.auto_updates.tool, None);
     assert!(!seen.auto_updates.enabled);
     assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
-}
-
-fn write(root: &Path, path: &str, body: &str) -> PathBuf {
-    let path = root.join(path);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(&path, body).unwrap();
-    path
-}
-
-fn set_mtime(path: &Path, when: OffsetDateTime) {
-    let file = fs::File::options().write(true).open(path).unwrap();
-    file.set_modified(when.into()).unwrap();
 }
 
 /// The 1-based line of `text` on which `needle` starts.
@@ -372,23 +349,7 @@ fn build_rpms(dir: &Path) -> Vec<PathBuf> {
              %description\nA test package.\n%files\n",
         ),
     ];
-    let top = dir.join("rpmbuild");
-    for (name, body) in specs {
-        let spec = write(dir, name, body);
-        run(
-            Command::new("rpmbuild")
-                .arg("--define")
-                .arg(format!("_topdir {}", top.display()))
-                .arg("-bb")
-                .arg(&spec),
-            Duration::from_secs(120),
-        );
-    }
-    let mut rpms: Vec<PathBuf> = fs::read_dir(top.join("RPMS/noarch"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    rpms.sort();
+    let rpms = roots::build_rpms(dir, &specs);
     assert_eq!(rpms.len(), 3, "{rpms:?}");
     rpms
 }
@@ -425,31 +386,8 @@ fn rpm_qa(root: &Path, dbpath: &str, backend: &str) -> Vec<Row> {
     rows
 }
 
-/// A root with the test packages registered in an sqlite database at
-/// `dbpath`.
-fn rpm_root(root: &Path, dbpath: &str, rpms: &[PathBuf]) {
-    let rpm = |args: &[&str]| {
-        let mut cmd = Command::new("rpm");
-        cmd.arg("--root")
-            .arg(root)
-            .args(["--dbpath", dbpath, "--define", "_db_backend sqlite"])
-            .args(args);
-        cmd
-    };
-    fs::create_dir_all(root).unwrap();
-    run(&mut rpm(&["--initdb"]), Duration::from_secs(60));
-    run(
-        rpm(&["-i", "--nodeps", "--justdb", "--noscripts"]).args(rpms),
-        Duration::from_secs(60),
-    );
-}
-
 #[test]
 fn rpm_roots_match_rpm_qa() {
-    assert!(
-        Path::new("/usr/bin/rpmbuild").exists(),
-        "rpmbuild is missing (scripts/test installs rpm)"
-    );
     let backend = run(
         Command::new("rpm").args(["--eval", "%_db_backend"]),
         Duration::from_secs(10),

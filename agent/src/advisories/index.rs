@@ -131,6 +131,14 @@ impl Index {
     /// raw OSV data (a record, a folder, a zip) imported into memory, whose
     /// import summary is returned for its problems.
     pub fn load(path: &Path) -> Result<(Index, Option<ImportSummary>), AdvisoryError> {
+        // A path that is not there is a mistake in the command or config,
+        // not advisory data with no records: refuse it before the scan.
+        if let Err(source) = std::fs::metadata(path) {
+            return Err(AdvisoryError::Io {
+                path: path.display().to_string(),
+                source,
+            });
+        }
         if path.is_file() && is_sqlite(path) {
             return Ok((Index::open(path)?, None));
         }
@@ -216,7 +224,8 @@ impl Index {
         problems.append(&mut summary.problems);
         for (ecosystem, records) in &unassessed {
             problems.push(format!(
-                "{label}: ecosystem {ecosystem:?} is not one Trustwatch assesses; its entries in {records} records were skipped"
+                "{label}: ecosystem {ecosystem:?} is not one Trustwatch assesses; its entries in {records} record{} were skipped",
+                if *records == 1 { "" } else { "s" }
             ));
         }
         summary.problems = problems;
