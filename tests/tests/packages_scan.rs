@@ -8,6 +8,9 @@
 //!   versions around the regreSSHion fix (CVE-2024-6387).
 //! - AlmaLinux 9 roots hold a real rpm database: packages built with
 //!   `rpmbuild` and registered with `rpm --root R -i --justdb`.
+//! - Alpine roots hold a hand-written apk installed database, judged
+//!   against a test record in the shape of Alpine's (no published Alpine
+//!   record is reachable from here).
 //! - Expected values are computed here from the records' own fields
 //!   (`published`, the `fixed` events) and the lifecycle table's dates, and
 //!   from the report's own scan date, never written in as results.
@@ -1065,4 +1068,94 @@ fn ubuntu_18_04_passes_only_with_esm_until_its_end() {
         finding(&report, "OS-001")["evidence"]["extended_support_applied"],
         false
     );
+}
+
+// ----------------------------------------------------------------- alpine
+
+/// Alpine 3.19's os-release.
+const ALPINE_3_19: &str = "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n\
+                           PRETTY_NAME=\"Alpine Linux v3.19\"\n";
+
+/// An Alpine root: os-release and apk's installed database with busybox
+/// (and its subpackage ssl_client, origin busybox) at revision `busybox_r`.
+fn alpine_root(dir: &Path, busybox_r: u32) -> PathBuf {
+    let root = dir.join(format!("alpine-r{busybox_r}"));
+    write(&root, "etc/os-release", ALPINE_3_19);
+    let mut db = String::new();
+    for (name, version, origin) in [
+        ("musl", "1.2.4_git20230717-r4".to_owned(), "musl"),
+        ("busybox", format!("1.36.1-r{busybox_r}"), "busybox"),
+        ("ssl_client", format!("1.36.1-r{busybox_r}"), "busybox"),
+    ] {
+        db.push_str(&format!(
+            "C:Q1placeholderchecksum=\nP:{name}\nV:{version}\nA:x86_64\nS:1\nI:1\nT:{name}\no:{origin}\n\n"
+        ));
+    }
+    write(&root, "lib/apk/db/installed", &db);
+    root
+}
+
+/// Alpine's OSV records carry the CVE in `upstream` and no severity. No
+/// published Alpine record is reachable from here (they live in OSV's
+/// storage bucket, not a repository), so this one is made in that shape
+/// and named as a test record; the version order it exercises is apk's.
+fn alpine_record(fixed: &str) -> String {
+    serde_json::json!({
+        "schema_version": "1.6.0",
+        "id": "TEST-ALPINE-0001",
+        "modified": "2025-01-10T00:00:00Z",
+        "published": "2025-01-02T00:00:00Z",
+        "upstream": ["CVE-2023-42363"],
+        "affected": [{
+            "package": {"ecosystem": "Alpine:v3.19", "name": "busybox",
+                         "purl": "pkg:apk/alpine/busybox?arch=source"},
+            "ranges": [{"type": "ECOSYSTEM",
+                        "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+        }]
+    })
+    .to_string()
+}
+
+#[test]
+fn alpine_origins_are_matched_in_apk_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // The fix at -r10: a text comparison would put -r9 after it and miss
+    // the match, and put -r10 before -r9's fix; apk's order does not.
+    let data = write(
+        dir.path(),
+        "osv/TEST-ALPINE-0001.json",
+        &alpine_record("1.36.1-r10"),
+    );
+    let vulnerable = alpine_root(dir.path(), 9);
+    let out = scan(&vulnerable, &[&"--advisories", &data]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let report = out.report();
+    let today = scan_date(&report);
+    let listed = overdue(&report);
+    let entry = &listed[&("TEST-ALPINE-0001".to_owned(), "busybox".to_owned())];
+    assert_eq!(entry["installed"], "1.36.1-r9");
+    assert_eq!(entry["fixed"], "1.36.1-r10");
+    assert_eq!(
+        entry["binaries"],
+        serde_json::json!(["busybox", "ssl_client"])
+    );
+    assert_eq!(entry["cves"], serde_json::json!(["CVE-2023-42363"]));
+    assert_eq!(entry["ecosystem"], "Alpine:v3.19");
+    let published = Date::from_calendar_date(2025, time::Month::January, 2).unwrap();
+    assert_eq!(
+        entry["days_overdue"],
+        (today - published).whole_days() - ALLOWANCE_DAYS
+    );
+    assert_eq!(
+        finding(&report, "PATCH-001")["evidence"]["package_sources"],
+        serde_json::json!(["/lib/apk/db/installed"])
+    );
+
+    // At the fix and after it: nothing is pending.
+    for r in [10, 11] {
+        let out = scan(&alpine_root(dir.path(), r), &[&"--advisories", &data]);
+        let report = out.report();
+        assert_eq!(status(&report, "PATCH-001"), "pass", "{}", out.stderr);
+        assert_eq!(finding(&report, "PATCH-001")["evidence"]["matches"], 0);
+    }
 }

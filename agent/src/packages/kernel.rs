@@ -52,11 +52,25 @@ pub fn read(
         ),
         _ => None,
     };
+    let newest_installed_at = installed.last().and_then(|newest| installed_at(fs, newest));
     Some(KernelState {
         running,
         installed,
         newer_installed,
+        newest_installed_at,
     })
+}
+
+/// When `release` was put on disk: the modification time of its module
+/// folder (written by the kernel package's installation), else of its
+/// `/boot` image.
+fn installed_at(fs: &RootFs, release: &str) -> Option<time::OffsetDateTime> {
+    MODULE_DIRS
+        .iter()
+        .map(|dir| format!("{dir}/{release}"))
+        .chain(std::iter::once(format!("/boot/vmlinuz-{release}")))
+        .find_map(|path| fs.metadata(&path).and_then(|m| m.modified()).ok())
+        .map(time::OffsetDateTime::from)
 }
 
 /// Kernel releases with modules (`modules.dep`) or an image (`vmlinuz`,
@@ -225,6 +239,25 @@ mod tests {
         assert_eq!(state.running, None);
         assert_eq!(state.newer_installed, None);
         assert!(problems.is_empty());
+        // The newest (6.1.0-26, only a /boot image) is dated by its image.
+        let when =
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(root.join("boot/vmlinuz-6.1.0-26-amd64"))
+            .and_then(|f| f.set_modified(when))
+            .unwrap();
+        let state = read(
+            &RootFs::new(root),
+            Some(PackageFormat::Dpkg),
+            false,
+            &mut problems,
+        )
+        .unwrap();
+        assert_eq!(
+            state.newest_installed_at,
+            Some(time::OffsetDateTime::from(when))
+        );
 
         let empty = tempfile::tempdir().unwrap();
         assert_eq!(

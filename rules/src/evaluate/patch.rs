@@ -44,11 +44,12 @@
 //!   exploited now. Problems in the list are recorded in the evidence.
 //! - **PATCH-003.** Pending means a reboot marker is present or a newer
 //!   kernel is installed than the one running. It is dated by the marker's
-//!   `since`; pending for more than 14 days fails, less passes with
-//!   `pending_days`. Something pending that cannot be dated (a newer kernel
-//!   and no dated marker, as on the Red Hat family) fails as "pending for
-//!   an unknown time": the 14 days cannot be shown to hold, and the agent
-//!   can avoid this by dating the marker. Nothing pending passes, unless
+//!   `since` and, when a newer kernel waits, by that kernel's install time
+//!   (`newest_installed_at`, which is what dates it on the Red Hat family,
+//!   where there is no marker): the older of the two. Pending for more
+//!   than 14 days fails, less passes with `pending_days`. Something pending
+//!   that cannot be dated at all fails as "pending for an unknown time": the
+//!   14 days cannot be shown to hold. Nothing pending passes, unless
 //!   neither markers nor the kernel were looked at, which is an `error`.
 //! - **PATCH-004** fails when no automatic-update tool is installed, when
 //!   it is not set to install updates, when it has no record of success, or

@@ -133,6 +133,15 @@ pub struct KernelState {
     /// when that cannot be told (no running kernel, nothing installed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub newer_installed: Option<bool>,
+    /// When the newest installed kernel was put on disk (the modification
+    /// time of its module folder or image): it dates a pending reboot where
+    /// no marker does, as on the Red Hat family.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub newest_installed_at: Option<OffsetDateTime>,
 }
 
 /// Reboot-required markers.

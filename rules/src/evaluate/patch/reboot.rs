@@ -34,8 +34,18 @@ pub(super) fn pending(ctx: &Ctx<'_>) -> Finding {
         (false, Some(k)) => format!("a reboot ({})", kernel_text(k)),
         _ => "a reboot (marker present)".to_owned(),
     };
-    // Only a marker dates what is pending.
-    let since = reboot.since.filter(|_| reboot.required);
+    // A marker dates what is pending, and so does the newest kernel's
+    // install time when that kernel is what waits: the older of the two,
+    // since both only show that it has been pending at least that long.
+    let marker = reboot.since.filter(|_| reboot.required);
+    let kernel_at = kernel
+        .filter(|_| newer_kernel)
+        .and_then(|k| k.newest_installed_at);
+    let since = match (marker, kernel_at) {
+        (Some(m), Some(k)) => Some(m.min(k)),
+        (m, k) => m.or(k),
+    };
+    ev.insert("kernel_installed_at", opt_rfc3339(kernel_at));
     let Some(since) = since else {
         ev.insert("pending_days", serde_json::Value::Null);
         return ctx.finding(

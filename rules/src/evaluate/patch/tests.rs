@@ -51,6 +51,7 @@ fn system() -> SystemObservation {
             running: Some("6.1.0-18-amd64".into()),
             installed: vec!["6.1.0-18-amd64".into()],
             newer_installed: Some(false),
+            newest_installed_at: None,
         }),
         reboot: RebootState {
             checked: vec!["/run/reboot-required".into()],
@@ -501,6 +502,7 @@ fn a_newer_kernel_without_a_dated_marker_fails_for_an_unknown_time() {
             "5.14.0-503.14.1.el9_5.x86_64".into(),
         ],
         newer_installed: Some(true),
+        newest_installed_at: None,
     });
     let f = s.rule("PATCH-003");
     assert_eq!(f.status, Status::Fail);
@@ -515,6 +517,26 @@ fn a_newer_kernel_without_a_dated_marker_fails_for_an_unknown_time() {
     // A marker with no time cannot date anything either.
     s.system.reboot.since = None;
     assert_eq!(s.rule("PATCH-003").status, Status::Fail);
+    // Without a marker, the new kernel's install time dates it (the Red
+    // Hat family has no marker): 3 days is within the allowance, 20 not.
+    s.system.reboot.required = false;
+    let kernel = s.system.kernel.as_mut().unwrap();
+    kernel.newest_installed_at = Some(NOW - Duration::days(3));
+    let f = s.rule("PATCH-003");
+    assert_eq!(f.status, Status::Pass, "{}", f.summary);
+    assert_eq!(ev(&f, "pending_days"), 3);
+    s.system.kernel.as_mut().unwrap().newest_installed_at = Some(NOW - Duration::days(20));
+    let f = s.rule("PATCH-003");
+    assert_eq!(f.status, Status::Fail, "{}", f.summary);
+    assert_eq!(ev(&f, "pending_days"), 20);
+    // With both, the older date counts.
+    s.system.reboot.required = true;
+    s.system.reboot.since = Some(NOW - Duration::days(1));
+    assert_eq!(ev(&s.rule("PATCH-003"), "pending_days"), 20);
+    // An install time alone dates nothing when no newer kernel waits.
+    s.system.reboot.required = false;
+    s.system.kernel.as_mut().unwrap().newer_installed = Some(false);
+    assert_eq!(s.rule("PATCH-003").status, Status::Pass);
 }
 
 #[test]
