@@ -219,6 +219,14 @@ mod tests {
             std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
             std::fs::write(root.join(path), body).unwrap();
         }
+        // The newest (6.1.0-26, only a /boot image) is dated by its image.
+        let when =
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(root.join("boot/vmlinuz-6.1.0-26-amd64"))
+            .and_then(|f| f.set_modified(when))
+            .unwrap();
         let mut problems = Vec::new();
         let state = read(
             &RootFs::new(root),
@@ -239,21 +247,6 @@ mod tests {
         assert_eq!(state.running, None);
         assert_eq!(state.newer_installed, None);
         assert!(problems.is_empty());
-        // The newest (6.1.0-26, only a /boot image) is dated by its image.
-        let when =
-            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-        std::fs::File::options()
-            .write(true)
-            .open(root.join("boot/vmlinuz-6.1.0-26-amd64"))
-            .and_then(|f| f.set_modified(when))
-            .unwrap();
-        let state = read(
-            &RootFs::new(root),
-            Some(PackageFormat::Dpkg),
-            false,
-            &mut problems,
-        )
-        .unwrap();
         assert_eq!(
             state.newest_installed_at,
             Some(time::OffsetDateTime::from(when))
