@@ -138,9 +138,14 @@ pub(super) fn overdue_fixes(ctx: &Ctx<'_>) -> Finding {
         ev.insert("problems", ctx.system().problems.clone());
     }
     if let Some((days, m, _)) = overdue.first() {
+        // Publishers overlap (a USN and Ubuntu's CVE record for one fix):
+        // the packages are what a person has to update.
+        let packages: std::collections::BTreeSet<&str> =
+            overdue.iter().map(|(_, m, _)| m.package.as_str()).collect();
         let summary = format!(
-            "{} not installed more than 14 days after release; the oldest is {} days overdue ({} for {}, published {})",
+            "{} for {} not installed more than 14 days after release; the oldest is {} days overdue ({} for {}, published {})",
             plural(overdue.len(), "critical, high or unrated fix", "critical, high or unrated fixes"),
+            plural(packages.len(), "package", "packages"),
             days,
             m.id,
             m.package,

@@ -331,7 +331,7 @@ fn overdue_fixes_fail_most_overdue_first() {
     assert_eq!(ev(&f, "scan_date"), "2026-11-22");
     assert!(
         f.summary
-            .starts_with("3 critical, high or unrated fixes not installed")
+            .starts_with("3 critical, high or unrated fixes for 1 package not installed")
             && f.summary
                 .contains("26 days overdue (DSA-22 for openssl, published 2026-10-13)"),
         "{}",
