@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod discover;
+pub mod dns;
 pub mod error;
 pub mod net;
 pub mod output;
