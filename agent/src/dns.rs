@@ -9,9 +9,11 @@
 //! resolver that gave them.
 
 pub mod answer;
+pub mod hickory;
 pub mod table;
 
 pub use answer::{Answer, Failure, Record, RecordType};
+pub use hickory::Hickory;
 pub use table::Table;
 
 use std::future::Future;

@@ -3,6 +3,7 @@
 //! HTTP client, promtool, and root filesystems for the package tests.
 //! Nothing here reaches beyond loopback.
 
+pub mod dnslab;
 pub mod http;
 pub mod lab;
 pub mod net;
