@@ -3,6 +3,7 @@
 //! refused" and "certificate expired" are observations here, not errors.
 
 pub mod http;
+pub mod mail;
 pub mod packages;
 pub mod service;
 pub mod tls;
@@ -10,6 +11,10 @@ pub mod tls;
 // The register is read beside the observations it is compared with.
 pub use crate::register::{ApprovedService, ServiceRegister};
 pub use http::{Header, HttpObservation, HttpResponse, HttpsOutcome, PlainHttp};
+pub use mail::{
+    DkimKey, DkimObservation, DkimSelector, DmarcObservation, DmarcPolicy, DmarcRecord, DnsLookup,
+    LookupFailure, MxHost, MxObservation, TlsRptObservation, TlsRptRecord,
+};
 pub use packages::{
     AdvisoryMatch, AdvisorySeverity, AutoUpdates, DataSource, InstalledPackage, KernelState,
     OsRelease, PackageFormat, RebootState, SystemObservation,
