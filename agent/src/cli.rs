@@ -118,6 +118,30 @@ pub struct ScanArgs {
     pub discovery: DiscoveryArgs,
     #[command(flatten)]
     pub packages: PackageArgs,
+    #[command(flatten)]
+    pub domains: DomainArgs,
+}
+
+/// The trust's domains (`--domain`), checked against the MAIL rules.
+#[derive(Debug, Args, Default)]
+pub struct DomainArgs {
+    /// Domains to check for SPF, DMARC, DKIM, TLS-RPT and mail lock-down;
+    /// several after one flag, comma-separated, or repeated.
+    #[arg(long = "domain", value_name = "DOMAIN", num_args = 1.., value_delimiter = ',')]
+    pub domains: Vec<String>,
+    /// The DNS resolver to ask, ADDR:PORT [default: the system's].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub resolver: Option<String>,
+    /// DKIM selectors to look for before the common ones; repeatable.
+    #[arg(long = "dkim-selector", value_name = "NAME", num_args = 1.., value_delimiter = ',')]
+    pub dkim_selectors: Vec<String>,
+    /// Domains that send no mail, checked for lock-down (MAIL-011); each
+    /// is also checked like a --domain.
+    #[arg(long = "non-sending", value_name = "DOMAIN", num_args = 1.., value_delimiter = ',')]
+    pub non_sending: Vec<String>,
+    /// Domains checked at once [default: 16].
+    #[arg(long = "domain-concurrency", value_name = "N")]
+    pub domain_concurrency: Option<usize>,
 }
 
 /// A patch-level scan of the installed system (`--packages`), checked

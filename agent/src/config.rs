@@ -4,6 +4,7 @@
 //! the line and the key.
 
 mod discovery;
+mod domains;
 mod packages;
 mod raw;
 
@@ -18,6 +19,7 @@ use trustwatch_rules::Catalogue;
 
 use self::raw::RawConfig;
 use crate::discover::DiscoveryPlan;
+use crate::domains::DomainPlan;
 use crate::error::{Error, Result};
 use crate::patching::PackagePlan;
 use crate::pem;
@@ -53,6 +55,8 @@ pub struct Config {
     pub discovery: Vec<DiscoveryPlan>,
     /// The `[packages]` scan of this system, its data loaded.
     pub packages: Option<PackagePlan>,
+    /// The `[domains]` checks.
+    pub domains: Option<DomainPlan>,
 }
 
 impl Config {
@@ -92,9 +96,18 @@ impl Validator<'_> {
         key: impl Into<String>,
         problem: impl Into<String>,
     ) -> Error {
+        self.error_at(at.span(), key, problem)
+    }
+
+    fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        key: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Error {
         Error::Config {
             file: self.file.to_owned(),
-            line: toml_location::line_of(self.text, at.span().start),
+            line: toml_location::line_of(self.text, span.start),
             key: key.into(),
             problem: problem.into(),
         }
@@ -275,12 +288,13 @@ impl Validator<'_> {
             .as_ref()
             .map(|p| self.packages(p))
             .transpose()?;
-        if tls.is_empty() && discovery.is_empty() && packages.is_none() {
+        let domains = raw.domains.as_ref().map(|d| self.domains(d)).transpose()?;
+        if tls.is_empty() && discovery.is_empty() && packages.is_none() && domains.is_none() {
             return Err(Error::Config {
                 file: self.file.to_owned(),
                 line: toml_location::line_of(self.text, self.text.len()),
                 key: "tls".into(),
-                problem: "nothing to scan: add at least one [[tls]] table with a target, a [[discovery]] table with hosts, or a [packages] table".into(),
+                problem: "nothing to scan: add at least one [[tls]] table with a target, a [[discovery]] table with hosts, a [packages] table or a [domains] table".into(),
             });
         }
 
@@ -302,6 +316,7 @@ impl Validator<'_> {
             tls,
             discovery,
             packages,
+            domains,
         })
     }
 }

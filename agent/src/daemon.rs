@@ -75,6 +75,9 @@ impl Daemon {
             findings.extend(found.findings);
             data_sources = found.data_sources;
         }
+        if let Some(plan) = &self.config.domains {
+            findings.extend(plan.run(&ctx.catalogue, &|| {}).await);
+        }
         let vantage = self
             .config
             .agent_name

@@ -69,15 +69,28 @@ async fn scan(args: &ScanArgs) -> ExitCode {
             progress::show_discovery(bar, p);
         }
     };
+    let domain_count = plan.domains.as_ref().map_or(0, |d| d.domains.len());
+    let domain_bar =
+        progress::wanted(terminal, domain_count).then(|| progress::domain_bar(domain_count));
+    let on_domain = || {
+        if let Some(bar) = &domain_bar {
+            bar.inc(1);
+        }
+    };
     let result = if progress::wanted(terminal, plan.probes.len()) {
         let bar = progress::bar(plan.probes.len());
         let ticker = bar.clone();
-        let result = plan.run(&mut move || ticker.inc(1), &on_discovery).await;
+        let result = plan
+            .run(&mut move || ticker.inc(1), &on_discovery, &on_domain)
+            .await;
         bar.finish_and_clear();
         result
     } else {
-        plan.run(&mut || {}, &on_discovery).await
+        plan.run(&mut || {}, &on_discovery, &on_domain).await
     };
+    if let Some(bar) = &domain_bar {
+        bar.finish_and_clear();
+    }
     if let Some(bar) = &sweep_bar {
         bar.finish_and_clear();
     }

@@ -33,6 +33,20 @@ pub fn bar(total: usize) -> ProgressBar {
     bar
 }
 
+/// A bar for a domain scan: domains checked of the total.
+pub fn domain_bar(total: usize) -> ProgressBar {
+    let bar = bar(total);
+    bar.set_style(domain_style().unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
+}
+
+fn domain_style() -> Result<ProgressStyle, indicatif::style::TemplateError> {
+    Ok(ProgressStyle::with_template(DOMAIN_TEMPLATE)?.progress_chars("=> "))
+}
+
+const DOMAIN_TEMPLATE: &str =
+    "{spinner} {pos}/{len} domains [{bar:30}] {elapsed_precise} elapsed, ETA {eta_precise}";
+
 const TEMPLATE: &str =
     "{spinner} {pos}/{len} endpoints [{bar:30}] {elapsed_precise} elapsed, ETA {eta_precise}";
 
@@ -90,6 +104,7 @@ mod tests {
     fn template_is_valid() {
         assert!(style().is_ok());
         assert!(discovery_style().is_ok());
+        assert!(domain_style().is_ok());
         let bar = bar(3);
         bar.inc(1);
         assert_eq!(bar.position(), 1);

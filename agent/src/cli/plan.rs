@@ -9,8 +9,9 @@ use std::time::Duration;
 use rustls_pki_types::DnsName;
 use trustwatch_rules::{Catalogue, Report, Severity};
 
-use super::{DiscoveryArgs, PackageArgs, ScanArgs};
+use super::{DiscoveryArgs, DomainArgs, PackageArgs, ScanArgs};
 use crate::discover::{self, DiscoveryInput, DiscoveryPlan, Field, PlanError};
+use crate::domains::{DomainField, DomainInput, DomainPlan};
 use crate::error::{Error, Result};
 use crate::net::Resolver;
 use crate::output::Format;
@@ -39,6 +40,8 @@ pub struct ScanPlan {
     pub discovery: Option<DiscoveryPlan>,
     /// The patch-level scan of `--packages`, when asked for.
     pub packages: Option<PackagePlan>,
+    /// The domain checks of `--domain`, when asked for.
+    pub domains: Option<DomainPlan>,
 }
 
 impl ScanPlan {
@@ -81,9 +84,10 @@ impl ScanPlan {
             Some(discovery_plan(&args.discovery, args.timeout)?)
         };
         let packages = package_plan(&args.packages)?;
-        if entries.is_empty() && discovery.is_none() && packages.is_none() {
+        let domains = domain_plan(&args.domains, args.timeout)?;
+        if entries.is_empty() && discovery.is_none() && packages.is_none() && domains.is_none() {
             return Err(Error::NothingToScan {
-                hint: "give at least one --tls HOST:PORT, a --targets file with a target in it, --hosts to discover services on, or --packages",
+                hint: "give at least one --tls HOST:PORT, a --targets file with a target in it, --hosts to discover services on, --packages, or --domain",
             });
         }
         let probes = entries
@@ -111,6 +115,7 @@ impl ScanPlan {
             fail_on: args.fail_on,
             discovery,
             packages,
+            domains,
         })
     }
 
@@ -123,6 +128,7 @@ impl ScanPlan {
         &self,
         on_done: &mut (dyn FnMut() + Send),
         on_discovery: &(dyn Fn(discover::Progress) + Sync),
+        on_domain: &(dyn Fn() + Sync),
     ) -> Result<Report> {
         let ctx = ProbeContext {
             catalogue: self.catalogue.clone(),
@@ -145,6 +151,9 @@ impl ScanPlan {
             let found = plan.run(&self.catalogue, ctx.now);
             findings.extend(found.findings);
             data_sources = found.data_sources;
+        }
+        if let Some(plan) = &self.domains {
+            findings.extend(plan.run(&self.catalogue, on_domain).await);
         }
         let mut report = scan::report(&ctx, scan::local_host_name(), findings);
         report.services = services;
@@ -220,6 +229,33 @@ fn package_plan(args: &PackageArgs) -> Result<Option<PackagePlan>> {
                 PackageField::Advisories => "--advisories",
                 PackageField::Lifecycle => "--lifecycle",
                 PackageField::Alerts => "--alerts",
+            },
+            problem: e.problem,
+        })
+}
+
+/// `--domain` and its companions, validated.
+fn domain_plan(args: &DomainArgs, timeout: Option<u64>) -> Result<Option<DomainPlan>> {
+    if args.domains.is_empty() && args.non_sending.is_empty() {
+        return Ok(None);
+    }
+    let input = DomainInput {
+        domains: args.domains.clone(),
+        non_sending: args.non_sending.clone(),
+        dkim_selectors: args.dkim_selectors.clone(),
+        resolver: args.resolver.clone(),
+        concurrency: args.domain_concurrency,
+        timeout: timeout.map(Duration::from_secs),
+    };
+    DomainPlan::from_input(input)
+        .map(Some)
+        .map_err(|e| Error::Invalid {
+            what: match e.field {
+                DomainField::Domain => "--domain",
+                DomainField::NonSending => "--non-sending",
+                DomainField::DkimSelector => "--dkim-selector",
+                DomainField::Resolver => "--resolver",
+                DomainField::Concurrency => "--domain-concurrency",
             },
             problem: e.problem,
         })

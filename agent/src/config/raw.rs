@@ -19,6 +19,7 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub discovery: Vec<RawDiscovery>,
     pub packages: Option<Spanned<RawPackages>>,
+    pub domains: Option<Spanned<RawDomains>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,4 +108,19 @@ pub(super) struct RawPackages {
     pub root: Option<Spanned<String>>,
     pub lifecycle: Option<Spanned<String>>,
     pub alerts: Option<Spanned<String>>,
+}
+
+/// The `[domains]` table: the trust's domains, checked every cycle.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDomains {
+    #[serde(default)]
+    pub domains: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub non_sending: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub dkim_selectors: Option<Spanned<Vec<String>>>,
+    /// `ADDR:PORT`; the system's resolver when absent.
+    pub resolver: Option<Spanned<String>>,
+    pub concurrency: Option<Spanned<i64>>,
 }
