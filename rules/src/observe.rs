@@ -6,6 +6,7 @@ pub mod http;
 pub mod mail;
 pub mod packages;
 pub mod service;
+pub mod spf;
 pub mod tls;
 
 // The register is read beside the observations it is compared with.
@@ -22,6 +23,10 @@ pub use packages::{
 pub use service::{
     CleartextDetail, DicomDetail, HttpDetail, IdentifiedBy, RdpDetail, ServiceDetail,
     ServiceObservation, SmbDetail, SnmpAnswer, SnmpDetail, SshDetail, SshHostKey, Transport,
+};
+pub use spf::{
+    MechanismKind, PermErrorKind, PtrCheck, Qualifier, SpfMechanism, SpfNetwork, SpfNode,
+    SpfObservation, SpfRecord, SpfResult, SpfVia,
 };
 pub use tls::{
     AttemptOutcome, CertificateSummary, ChainObservation, CipherSuite, KeyAlgorithm,

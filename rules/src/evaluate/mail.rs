@@ -1,5 +1,7 @@
-//! Rules for a domain's mail records, judged from what the DNS lookups of
-//! the domain checks observed. `policy` covers DMARC, DKIM, TLS-RPT and the
-//! lock-down of domains that send no mail.
+//! Rules for a domain's mail (MAIL-001…013), judged from what the agent's
+//! domain checks observed, one file per group: `spf` (MAIL-001/002/012),
+//! `policy` (DMARC, DKIM, TLS-RPT and lock-down: MAIL-003…006, 010, 011)
+//! and `route` (MX STARTTLS and TLS, MTA-STS, DCB1596: MAIL-007/008/009/013).
 
 pub mod policy;
+pub mod spf;
