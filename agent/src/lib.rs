@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod discover;
 pub mod dns;
 pub mod error;
+pub mod mail;
 pub mod net;
 pub mod output;
 pub mod packages;

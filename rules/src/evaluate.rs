@@ -5,6 +5,7 @@
 
 mod cert;
 mod http;
+pub mod mail;
 mod patch;
 mod services;
 mod tls;

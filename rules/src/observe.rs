@@ -3,6 +3,7 @@
 //! refused" and "certificate expired" are observations here, not errors.
 
 pub mod http;
+pub mod mailroute;
 pub mod packages;
 pub mod service;
 pub mod tls;
@@ -10,6 +11,11 @@ pub mod tls;
 // The register is read beside the observations it is compared with.
 pub use crate::register::{ApprovedService, ServiceRegister};
 pub use http::{Header, HttpObservation, HttpResponse, HttpsOutcome, PlainHttp};
+pub use mailroute::{
+    AccreditedLookup, MailRouteObservation, MailService, MtaStsObservation, MxCoverage, MxHost,
+    MxObservation, MxOutcome, NegotiatedTls, PolicyFetch, SmtpSession, StsMode, StsPolicy,
+    StsRecord,
+};
 pub use packages::{
     AdvisoryMatch, AdvisorySeverity, AutoUpdates, DataSource, InstalledPackage, KernelState,
     OsRelease, PackageFormat, RebootState, SystemObservation,
