@@ -4,4 +4,5 @@
 //! it is delivered (`route`: MX STARTTLS, MTA-STS, the DCB1596 route).
 
 pub mod policy;
+pub mod route;
 pub mod spf;

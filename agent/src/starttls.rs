@@ -23,6 +23,7 @@ use std::str::FromStr;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+pub use self::smtp::SmtpProgress;
 use self::wire::Wire;
 use crate::net::Unreachable;
 
@@ -179,6 +180,20 @@ pub async fn negotiate(
         Starttls::Ldap => ldap::upgrade(&mut wire).await?,
         Starttls::Postgres => postgres::upgrade(&mut wire).await?,
     }
+    Ok(wire.into_stream()?)
+}
+
+/// SMTP's upgrade on a fresh connection, noting each step reached in
+/// `progress` (greeting, EHLO, STARTTLS offered, STARTTLS accepted), so
+/// that a refusal can be told apart by where it happened. The stream comes
+/// back ready for the first TLS byte.
+pub async fn smtp_upgrade(
+    stream: TcpStream,
+    deadline: Instant,
+    progress: &mut SmtpProgress,
+) -> Result<TcpStream, Refusal> {
+    let mut wire = Wire::new(Starttls::Smtp, stream, deadline);
+    smtp::upgrade_noting(&mut wire, progress).await?;
     Ok(wire.into_stream()?)
 }
 

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod mail;
+pub mod mailroute;
 pub mod packages;
 pub mod service;
 pub mod spf;
@@ -15,6 +16,12 @@ pub use http::{Header, HttpObservation, HttpResponse, HttpsOutcome, PlainHttp};
 pub use mail::{
     DkimKey, DkimObservation, DkimSelector, DmarcObservation, DmarcPolicy, DmarcRecord, DnsLookup,
     LookupFailure, MxHost, MxObservation, TlsRptObservation, TlsRptRecord,
+};
+// The route's own MX types (`mailroute::MxHost`, `mailroute::MxObservation`)
+// carry the SMTP sessions; they are named through their module.
+pub use mailroute::{
+    AccreditedLookup, MailRouteObservation, MailService, MtaStsObservation, MxCoverage, MxOutcome,
+    NegotiatedTls, PolicyFetch, SmtpSession, StsMode, StsPolicy, StsRecord,
 };
 pub use packages::{
     AdvisoryMatch, AdvisorySeverity, AutoUpdates, DataSource, InstalledPackage, KernelState,

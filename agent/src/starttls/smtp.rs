@@ -8,6 +8,28 @@ use super::wire::Wire;
 use super::Refusal;
 
 pub(super) async fn upgrade(wire: &mut Wire) -> Result<(), Refusal> {
+    upgrade_noting(wire, &mut SmtpProgress::default()).await
+}
+
+/// How far an SMTP session got towards TLS, for checks that report each
+/// step (the mail route's MAIL-007) rather than only the refusal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SmtpProgress {
+    /// The server greeted with 220.
+    pub greeted: bool,
+    /// EHLO was answered with 250.
+    pub ehlo: bool,
+    /// The EHLO reply listed STARTTLS.
+    pub offered: bool,
+    /// STARTTLS was answered with 220.
+    pub accepted: bool,
+}
+
+/// [`upgrade`], recording each step reached in `progress`.
+pub(super) async fn upgrade_noting(
+    wire: &mut Wire,
+    progress: &mut SmtpProgress,
+) -> Result<(), Refusal> {
     let greeting = reply::read(wire, Style::Smtp).await?;
     if greeting.code == 421 {
         return Err(wire.busy(format_args!("is busy: {}", greeting.quoted())));
@@ -18,20 +40,24 @@ pub(super) async fn upgrade(wire: &mut Wire) -> Result<(), Refusal> {
             greeting.quoted()
         )));
     }
+    progress.greeted = true;
     let ehlo = format!("EHLO {}\r\n", helo_name(wire.local_addr()));
     wire.send(ehlo.as_bytes()).await?;
     let ehlo = reply::read(wire, Style::Smtp).await?;
     if ehlo.code != 250 {
         return Err(wire.refuse(format_args!("rejected EHLO: {}", ehlo.quoted())));
     }
+    progress.ehlo = true;
     if !offers_starttls(&ehlo) {
         return Err(wire.refuse("did not offer STARTTLS"));
     }
+    progress.offered = true;
     wire.send(b"STARTTLS\r\n").await?;
     let go = reply::read(wire, Style::Smtp).await?;
     if go.code != 220 {
         return Err(wire.refuse(format_args!("refused STARTTLS: {}", go.quoted())));
     }
+    progress.accepted = true;
     Ok(())
 }
 

@@ -4,4 +4,5 @@
 //! and `route` (MX STARTTLS and TLS, MTA-STS, DCB1596: MAIL-007/008/009/013).
 
 pub mod policy;
+pub mod route;
 pub mod spf;

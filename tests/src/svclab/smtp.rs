@@ -20,26 +20,61 @@ const EXIM_USER: &str = "Debian-exim";
 /// `dir/exim`. `dir` is made traversable (0755) because Exim works as
 /// its own user there.
 pub fn start(dir: &Path, ip: Ipv4Addr, port: u16, tls: bool) -> Server {
+    let name = if tls { "exim-tls" } else { "exim" };
+    let root = dir.join(name);
+    fs::create_dir_all(&root).expect("exim folder");
+    let cert = tls.then(|| {
+        let c = LabPki::new(&root).self_signed("smtp", "localhost");
+        (c.cert, c.key)
+    });
+    launch(dir, name, ip, port, cert)
+}
+
+/// Starts Exim as [`start`] does, in `dir/<name>`, offering STARTTLS with
+/// the given certificate (PEM, leaf first) and key: a test PKI's
+/// certificate for an MX name.
+pub fn start_with_certificate(
+    dir: &Path,
+    name: &str,
+    ip: Ipv4Addr,
+    port: u16,
+    cert: &Path,
+    key: &Path,
+) -> Server {
+    let root = dir.join(name);
+    fs::create_dir_all(&root).expect("exim folder");
+    // Copied in, so that the chown below gives Exim's user the key.
+    let (c, k) = (root.join("tls.crt"), root.join("tls.key"));
+    fs::copy(cert, &c).expect("copy certificate");
+    fs::copy(key, &k).expect("copy key");
+    launch(dir, name, ip, port, Some((c, k)))
+}
+
+fn launch(
+    dir: &Path,
+    name: &str,
+    ip: Ipv4Addr,
+    port: u16,
+    cert: Option<(PathBuf, PathBuf)>,
+) -> Server {
     assert!(
         Path::new(EXIM).exists(),
         "{EXIM} is missing: apt-get install exim4-daemon-light (scripts/test installs it)"
     );
     let (uid, gid) = user_ids(EXIM_USER);
-    let name = if tls { "exim-tls" } else { "exim" };
     let root = dir.join(name);
     for sub in ["spool", "log"] {
         fs::create_dir_all(root.join(sub)).expect("exim folder");
     }
     fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).expect("chmod lab folder");
-    let cert = LabPki::new(&root).self_signed("smtp", "localhost");
     for entry in walk(&root) {
         std::os::unix::fs::chown(&entry, Some(uid), Some(gid)).expect("chown to Debian-exim");
     }
-    let tls_conf = if tls {
+    let tls_conf = if let Some((cert, key)) = &cert {
         format!(
             "tls_advertise_hosts = *\ntls_certificate = {}\ntls_privatekey = {}\n",
-            cert.cert.display(),
-            cert.key.display()
+            cert.display(),
+            key.display()
         )
     } else {
         "tls_advertise_hosts =\n".to_owned()
