@@ -142,6 +142,10 @@ pub struct DomainArgs {
     /// Domains checked at once [default: 16].
     #[arg(long = "domain-concurrency", value_name = "N")]
     pub domain_concurrency: Option<usize>,
+    /// The trust's list of DCB1596-accredited domains (one a line, `#`
+    /// comments), for MAIL-013.
+    #[arg(long, value_name = "FILE")]
+    pub accredited: Option<PathBuf>,
 }
 
 /// A patch-level scan of the installed system (`--packages`), checked

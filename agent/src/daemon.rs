@@ -76,7 +76,7 @@ impl Daemon {
             data_sources = found.data_sources;
         }
         if let Some(plan) = &self.config.domains {
-            findings.extend(plan.run(&ctx.catalogue, &|| {}).await);
+            findings.extend(plan.run(&ctx.catalogue, ctx.now, &|| {}).await);
         }
         let vantage = self
             .config

@@ -11,14 +11,18 @@ mod check;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use trustwatch_rules::{Catalogue, Finding};
 
 use crate::dns::Hickory;
+use crate::mail::route::AccreditedList;
+use crate::probe::tls::Anchors;
 
 /// Domains checked at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -37,6 +41,10 @@ pub struct DomainInput {
     pub resolver: Option<String>,
     pub concurrency: Option<usize>,
     pub timeout: Option<Duration>,
+    /// The trust's list of DCB1596-accredited domains (MAIL-013).
+    pub accredited: Option<PathBuf>,
+    /// Extra trust anchors for MX and MTA-STS certificates (a trust's CA).
+    pub anchors: Anchors,
 }
 
 /// Which setting a problem is about, for the flag or key to name.
@@ -47,6 +55,7 @@ pub enum DomainField {
     DkimSelector,
     Resolver,
     Concurrency,
+    Accredited,
 }
 
 /// A domain scan that cannot start.
@@ -67,6 +76,8 @@ pub struct DomainPlan {
     pub resolver: Option<SocketAddr>,
     pub concurrency: usize,
     pub timeout: Duration,
+    pub accredited: Option<Arc<AccreditedList>>,
+    pub anchors: Anchors,
 }
 
 impl DomainPlan {
@@ -128,6 +139,15 @@ impl DomainPlan {
                 format!("must be from 1 to 1024, not {concurrency}"),
             ));
         }
+        // Bad lines of the list are its problems, reported with the
+        // findings; a list that cannot be read stops the scan here.
+        let accredited = match &input.accredited {
+            None => None,
+            Some(path) => Some(Arc::new(
+                AccreditedList::load(path)
+                    .map_err(|e| fail(DomainField::Accredited, e.to_string()))?,
+            )),
+        };
         Ok(DomainPlan {
             domains,
             non_sending,
@@ -135,6 +155,8 @@ impl DomainPlan {
             resolver,
             concurrency,
             timeout: input.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            accredited,
+            anchors: input.anchors,
         })
     }
 
@@ -143,6 +165,7 @@ impl DomainPlan {
     pub async fn run(
         &self,
         catalogue: &Arc<Catalogue>,
+        now: OffsetDateTime,
         on_done: &(dyn Fn() + Sync),
     ) -> Vec<Finding> {
         let resolver = Arc::new(match self.resolver {
@@ -150,26 +173,28 @@ impl DomainPlan {
             None => Hickory::system(),
         });
         let permits = Arc::new(Semaphore::new(self.concurrency));
-        let selectors = Arc::new(self.dkim_selectors.clone());
+        let shared = Arc::new(check::Shared {
+            catalogue: catalogue.clone(),
+            selectors: self.dkim_selectors.clone(),
+            route: {
+                let mut route = crate::mail::route::RouteConfig::new(now);
+                route.anchors = self.anchors.clone();
+                route.timeout = self.timeout.max(Duration::from_secs(5));
+                route
+            },
+            accredited: self.accredited.clone(),
+        });
         let mut tasks = JoinSet::new();
         for (i, domain) in self.domains.iter().enumerate() {
-            let (resolver, permits, selectors) =
-                (resolver.clone(), permits.clone(), selectors.clone());
-            let catalogue = catalogue.clone();
+            let (resolver, permits, shared) = (resolver.clone(), permits.clone(), shared.clone());
             let domain = domain.clone();
             let non_sending = self.non_sending.contains(&domain);
             tasks.spawn(async move {
                 // The semaphore is never closed, so acquiring cannot fail;
                 // without a permit the domain would still be checked.
                 let _permit = permits.acquire_owned().await.ok();
-                let findings = check::domain(
-                    resolver.as_ref(),
-                    &catalogue,
-                    &domain,
-                    &selectors,
-                    non_sending,
-                )
-                .await;
+                let findings =
+                    check::domain(resolver.as_ref(), &shared, &domain, non_sending).await;
                 (i, findings)
             });
         }

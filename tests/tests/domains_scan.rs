@@ -192,3 +192,70 @@ fn servfail_and_a_dead_resolver_are_errors_not_passes() {
         started.elapsed()
     );
 }
+
+#[test]
+fn spf_cases_are_judged_from_the_served_records() {
+    let lab = DnsLab::start();
+    let domains = [
+        GOOD,
+        NOSPF,
+        TWOSPF,
+        SPF_PLUSALL,
+        SPF_SOFTFAIL,
+        SPF_TOOMANY,
+        SPF_LOOP,
+        SPF_VOID,
+        SPF_SYNTAX,
+        SPF_SYNTAX_UNKNOWN,
+        SPF_REDIRECT,
+        NONSEND_BAD,
+    ];
+    let (_, f) = scan(&lab, &domains, &[]);
+    use std::collections::BTreeMap as Map;
+    let want: Map<&str, [&str; 3]> = [
+        // (MAIL-001, MAIL-002, MAIL-012)
+        (GOOD, ["pass", "pass", "pass"]),
+        (NOSPF, ["fail", "not_applicable", "not_applicable"]),
+        (TWOSPF, ["fail", "not_applicable", "not_applicable"]),
+        (SPF_PLUSALL, ["pass", "fail", "not_applicable"]),
+        (SPF_SOFTFAIL, ["pass", "fail", "pass"]),
+        (SPF_TOOMANY, ["fail", "not_applicable", "not_applicable"]),
+        (SPF_LOOP, ["fail", "not_applicable", "not_applicable"]),
+        (SPF_VOID, ["fail", "not_applicable", "not_applicable"]),
+        (SPF_SYNTAX, ["fail", "not_applicable", "not_applicable"]),
+        (
+            SPF_SYNTAX_UNKNOWN,
+            ["fail", "not_applicable", "not_applicable"],
+        ),
+        (SPF_REDIRECT, ["pass", "pass", "pass"]),
+        // Lists 192.0.2.11, which has no PTR.
+        (NONSEND_BAD, ["pass", "fail", "fail"]),
+    ]
+    .into_iter()
+    .collect();
+    for (domain, [m1, m2, m12]) in want {
+        let got = [
+            status(&f, "MAIL-001", domain),
+            status(&f, "MAIL-002", domain),
+            status(&f, "MAIL-012", domain),
+        ];
+        assert_eq!(got, [m1, m2, m12], "{domain}");
+    }
+    // The reasons are specific: the 11th lookup, the loop, the void limit.
+    let reason = |d: &str| {
+        finding(&f, "MAIL-001", d)["summary"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        reason(SPF_TOOMANY).contains("10"),
+        "{}",
+        reason(SPF_TOOMANY)
+    );
+    assert!(reason(SPF_LOOP).contains("loop"), "{}", reason(SPF_LOOP));
+    assert!(reason(SPF_VOID).contains("void"), "{}", reason(SPF_VOID));
+    // The forward-confirmed sender is named in MAIL-012's evidence.
+    let fcrdns = finding(&f, "MAIL-012", GOOD)["evidence"].to_string();
+    assert!(fcrdns.contains("outbound.good.test"), "{fcrdns}");
+}

@@ -84,7 +84,7 @@ impl ScanPlan {
             Some(discovery_plan(&args.discovery, args.timeout)?)
         };
         let packages = package_plan(&args.packages)?;
-        let domains = domain_plan(&args.domains, args.timeout)?;
+        let domains = domain_plan(&args.domains, args.timeout, &anchors)?;
         if entries.is_empty() && discovery.is_none() && packages.is_none() && domains.is_none() {
             return Err(Error::NothingToScan {
                 hint: "give at least one --tls HOST:PORT, a --targets file with a target in it, --hosts to discover services on, --packages, or --domain",
@@ -153,7 +153,7 @@ impl ScanPlan {
             data_sources = found.data_sources;
         }
         if let Some(plan) = &self.domains {
-            findings.extend(plan.run(&self.catalogue, on_domain).await);
+            findings.extend(plan.run(&self.catalogue, ctx.now, on_domain).await);
         }
         let mut report = scan::report(&ctx, scan::local_host_name(), findings);
         report.services = services;
@@ -235,7 +235,11 @@ fn package_plan(args: &PackageArgs) -> Result<Option<PackagePlan>> {
 }
 
 /// `--domain` and its companions, validated.
-fn domain_plan(args: &DomainArgs, timeout: Option<u64>) -> Result<Option<DomainPlan>> {
+fn domain_plan(
+    args: &DomainArgs,
+    timeout: Option<u64>,
+    anchors: &Anchors,
+) -> Result<Option<DomainPlan>> {
     if args.domains.is_empty() && args.non_sending.is_empty() {
         return Ok(None);
     }
@@ -246,6 +250,8 @@ fn domain_plan(args: &DomainArgs, timeout: Option<u64>) -> Result<Option<DomainP
         resolver: args.resolver.clone(),
         concurrency: args.domain_concurrency,
         timeout: timeout.map(Duration::from_secs),
+        accredited: args.accredited.clone(),
+        anchors: anchors.clone(),
     };
     DomainPlan::from_input(input)
         .map(Some)
@@ -256,6 +262,7 @@ fn domain_plan(args: &DomainArgs, timeout: Option<u64>) -> Result<Option<DomainP
                 DomainField::DkimSelector => "--dkim-selector",
                 DomainField::Resolver => "--resolver",
                 DomainField::Concurrency => "--domain-concurrency",
+                DomainField::Accredited => "--accredited",
             },
             problem: e.problem,
         })

@@ -24,6 +24,12 @@ impl Validator<'_> {
                 )
             })?),
         };
+        let mut anchors = crate::probe::tls::Anchors::default();
+        for ca in &table.ca {
+            let found = crate::pem::anchors(&self.path(ca))
+                .map_err(|e| self.pem_error(ca, "domains.ca", e))?;
+            anchors.private.extend(found);
+        }
         let input = DomainInput {
             domains: list(&table.domains),
             non_sending: list(&table.non_sending),
@@ -33,6 +39,8 @@ impl Validator<'_> {
             // DNS answers come fast or not at all: the scan's connection
             // timeout would hold up every check of a dead resolver.
             timeout: None,
+            accredited: table.accredited.as_ref().map(|a| self.path(a)),
+            anchors,
         };
         DomainPlan::from_input(input).map_err(|e| {
             let key = match e.field {
@@ -41,6 +49,7 @@ impl Validator<'_> {
                 DomainField::DkimSelector => "domains.dkim_selectors",
                 DomainField::Resolver => "domains.resolver",
                 DomainField::Concurrency => "domains.concurrency",
+                DomainField::Accredited => "domains.accredited",
             };
             let line_of = |v: &Option<Spanned<Vec<String>>>| v.as_ref().map(|s| s.span());
             let span = match e.field {
@@ -49,6 +58,7 @@ impl Validator<'_> {
                 DomainField::DkimSelector => line_of(&table.dkim_selectors),
                 DomainField::Resolver => table.resolver.as_ref().map(|s| s.span()),
                 DomainField::Concurrency => table.concurrency.as_ref().map(|s| s.span()),
+                DomainField::Accredited => table.accredited.as_ref().map(|s| s.span()),
             };
             self.error_at(span.unwrap_or(raw.span()), key, e.problem)
         })

@@ -123,4 +123,9 @@ pub(super) struct RawDomains {
     /// `ADDR:PORT`; the system's resolver when absent.
     pub resolver: Option<Spanned<String>>,
     pub concurrency: Option<Spanned<i64>>,
+    /// The list of DCB1596-accredited domains for MAIL-013.
+    pub accredited: Option<Spanned<String>>,
+    /// Extra trust anchors (PEM) for MX and MTA-STS certificates.
+    #[serde(default)]
+    pub ca: Vec<Spanned<String>>,
 }

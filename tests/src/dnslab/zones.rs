@@ -7,9 +7,14 @@
 //! `hostmaster.ZONE.`, serial 1), `NS ns.ZONE.` and `ns.ZONE. A 127.0.0.1`;
 //! those are not listed here.
 //!
-//! Addresses: 127.0.0.10 is the good sender (`mail.good.test`), 127.0.0.11
-//! the non-sending domain's leaky mail host, 127.0.0.2x hosts that exist
-//! only to be looked up.
+//! Addresses: 127.0.0.10 is the good mail host (`mail.good.test`),
+//! 127.0.0.11 the non-sending domain's leaky mail host, 127.0.0.2x hosts
+//! that exist only to be looked up. The addresses SPF lists are from the
+//! documentation range 192.0.2.0/24, data only, never connected to:
+//! 192.0.2.10 (`outbound.good.test`, with forward-confirmed reverse DNS in
+//! [`SENDERS_REVERSE`]) and 192.0.2.11 (no PTR). They cannot be loopback
+//! addresses because hickory-resolver answers every `127.in-addr.arpa`
+//! question itself (`localhost`, RFC 6761) without asking the server.
 
 use std::net::Ipv4Addr;
 
@@ -83,6 +88,8 @@ pub const BADSIG_SERVED_ADDRESS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 66);
 pub const AXFR_OPEN: &str = "axfr-open.test";
 /// The reverse zone: PTRs for the lab's mail hosts.
 pub const REVERSE: &str = "127.in-addr.arpa";
+/// The reverse zone of the SPF-listed senders (192.0.2.0/24).
+pub const SENDERS_REVERSE: &str = "2.0.192.in-addr.arpa";
 
 /// A zone the server is configured for but cannot load (its file does not
 /// parse): every question in it is answered SERVFAIL.
@@ -206,7 +213,7 @@ impl Builder {
     /// problem elsewhere.
     fn sends_well(self) -> Builder {
         let rua = format!("v=DMARC1; p=reject; rua=mailto:dmarc@{}", self.zone.name);
-        self.spf("v=spf1 ip4:127.0.0.10 -all").dmarc(&rua)
+        self.spf("v=spf1 ip4:192.0.2.10 -all").dmarc(&rua)
     }
 
     fn dkim(self, text: &str) -> Builder {
@@ -229,7 +236,7 @@ pub fn zones(keys: &DkimPublic) -> Vec<Zone> {
             .dmarc("v=DMARC1; p=reject; rua=mailto:dmarc@nospf.test")
             .done(),
         Builder::new(TWOSPF)
-            .spf("v=spf1 ip4:127.0.0.10 -all")
+            .spf("v=spf1 ip4:192.0.2.10 -all")
             .spf("v=spf1 include:good.test -all")
             .dmarc("v=DMARC1; p=reject; rua=mailto:dmarc@twospf.test")
             .done(),
@@ -238,7 +245,7 @@ pub fn zones(keys: &DkimPublic) -> Vec<Zone> {
             .dmarc("v=DMARC1; p=reject; rua=mailto:dmarc@spf-plusall.test")
             .done(),
         Builder::new(SPF_SOFTFAIL)
-            .spf("v=spf1 ip4:127.0.0.10 ~all")
+            .spf("v=spf1 ip4:192.0.2.10 ~all")
             .dmarc("v=DMARC1; p=none; rua=mailto:dmarc@spf-softfail.test")
             .done(),
         spf_toomany(),
@@ -259,43 +266,43 @@ pub fn zones(keys: &DkimPublic) -> Vec<Zone> {
             .spf("v=spf1 ip4:999.1.1.1 -all")
             .at(
                 "unknown",
-                txt("v=spf1 ip4:127.0.0.10 frobnicate:good.test -all"),
+                txt("v=spf1 ip4:192.0.2.10 frobnicate:good.test -all"),
             )
             .done(),
         Builder::new(SPF_REDIRECT)
             .spf("v=spf1 redirect=good.test")
             .done(),
         Builder::new(NODMARC)
-            .spf("v=spf1 ip4:127.0.0.10 -all")
+            .spf("v=spf1 ip4:192.0.2.10 -all")
             .done(),
         Builder::new(DMARC_NONE)
-            .spf("v=spf1 ip4:127.0.0.10 -all")
+            .spf("v=spf1 ip4:192.0.2.10 -all")
             .dmarc("v=DMARC1; p=none; rua=mailto:dmarc@dmarc-none.test")
             .done(),
         Builder::new(DMARC_QUARANTINE)
-            .spf("v=spf1 ip4:127.0.0.10 -all")
+            .spf("v=spf1 ip4:192.0.2.10 -all")
             .dmarc("v=DMARC1; p=quarantine; rua=mailto:dmarc@dmarc-quarantine.test")
             .done(),
         Builder::new(DMARC_PCT)
-            .spf("v=spf1 ip4:127.0.0.10 -all")
+            .spf("v=spf1 ip4:192.0.2.10 -all")
             .dmarc("v=DMARC1; p=reject; pct=50; rua=mailto:dmarc@dmarc-pct.test")
             .done(),
         Builder::new(DMARC_SPNONE)
-            .spf("v=spf1 ip4:127.0.0.10 -all")
+            .spf("v=spf1 ip4:192.0.2.10 -all")
             .dmarc("v=DMARC1; p=reject; sp=none; rua=mailto:dmarc@dmarc-spnone.test")
             .done(),
         Builder::new(DMARC_NORUA)
-            .spf("v=spf1 ip4:127.0.0.10 -all")
+            .spf("v=spf1 ip4:192.0.2.10 -all")
             .dmarc("v=DMARC1; p=reject")
             .done(),
         Builder::new(DMARC_BAD)
-            .spf("v=spf1 ip4:127.0.0.10 -all")
+            .spf("v=spf1 ip4:192.0.2.10 -all")
             .dmarc("v=DMARC1; p=bogus")
             .done(),
         Builder::new(ORGDMARC)
             .sends_well()
             .at("sub", a(30))
-            .at("sub", txt("v=spf1 ip4:127.0.0.10 -all"))
+            .at("sub", txt("v=spf1 ip4:192.0.2.10 -all"))
             .done(),
         Builder::new(DKIM_WEAK)
             .sends_well()
@@ -321,7 +328,7 @@ pub fn zones(keys: &DkimPublic) -> Vec<Zone> {
             .at("@", mx(0, ""))
             .done(),
         Builder::new(NONSEND_BAD)
-            .spf("v=spf1 ip4:127.0.0.11 ~all")
+            .spf("v=spf1 ip4:192.0.2.11 ~all")
             .at("@", mx(10, "mail.nonsend-bad.test"))
             .at("mail", a(11))
             .done(),
@@ -345,6 +352,14 @@ pub fn zones(keys: &DkimPublic) -> Vec<Zone> {
             .at("www", a(50))
             .at("intranet", a(51))
             .at("pacs", a(52))
+            .done(),
+        Builder::new(SENDERS_REVERSE)
+            .at(
+                "10",
+                Record::Ptr {
+                    name: "outbound.good.test".into(),
+                },
+            )
             .done(),
         Builder::new(REVERSE)
             .at(
@@ -395,11 +410,17 @@ pub fn zones(keys: &DkimPublic) -> Vec<Zone> {
 
 fn good(keys: &DkimPublic) -> Zone {
     let mut b = Builder::new(GOOD)
-        .spf("v=spf1 ip4:127.0.0.10 -all")
+        .spf("v=spf1 ip4:192.0.2.10 -all")
         .dmarc("v=DMARC1; p=reject; rua=mailto:dmarc@good.test")
         .dkim(&format!("v=DKIM1; k=rsa; p={}", keys.rsa2048))
         .at("@", mx(10, "mail.good.test"))
         .at("mail", a(10))
+        .at(
+            "outbound",
+            Record::A {
+                address: Ipv4Addr::new(192, 0, 2, 10),
+            },
+        )
         .at("_smtp._tls", txt("v=TLSRPTv1; rua=mailto:tlsrpt@good.test"))
         .at("_mta-sts", txt("v=STSv1; id=20261122"))
         // The MTA-STS policy host, for a later HTTPS test on loopback.
