@@ -198,3 +198,47 @@ fn packages_table_with_missing_advisories_exits_2_naming_file_line_and_key() {
     // The missing file is named too, not only the key that names it.
     assert!(msg.contains("no-such-advisories.db"), "{msg}");
 }
+
+#[test]
+fn malformed_domains_table_exits_2_naming_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A collector section that validates, so the error is the domains'.
+    let ca = trustwatch_e2e::pki::TestCa::new("Config errors test CA");
+    ca.write_ca(tmp.path());
+    ca.leaf(tmp.path(), "agent", &["localhost"], -1, 30);
+    let head = "[collector]\nurl = \"https://127.0.0.1:1\"\nca = \"test-ca.pem\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n\n[schedule]\ninterval_secs = 3600\n\n";
+    let config = tmp.path().join("agent.toml");
+    for (table, needle, key) in [
+        (
+            "[domains]\ndomains = [\"good.test\", \"not a domain\"]\n",
+            "not a domain",
+            "domains.domains",
+        ),
+        (
+            "[domains]\ndomains = [\"good.test\"]\nresolver = \"localhost\"\n",
+            "resolver",
+            "domains.resolver",
+        ),
+        (
+            "[domains]\ndomains = [\"good.test\"]\naccredited = \"no-such-list.txt\"\n",
+            "no-such-list",
+            "domains.accredited",
+        ),
+        (
+            "[domains]\ndomains = [\"good.test\"]\nresolvr = \"127.0.0.1:53\"\n",
+            "resolvr",
+            "resolvr",
+        ),
+    ] {
+        let text = format!("{head}{table}");
+        fs::write(&config, &text).unwrap();
+        assert_one_sentence_exit_2(
+            Command::new(binary("trustwatch-agent"))
+                .args(["run", "--once", "--config"])
+                .arg(&config),
+            &config,
+            line_of(&text, needle),
+            key,
+        );
+    }
+}
