@@ -77,3 +77,23 @@ def render_only(args, report):
     report.write(args.out, report.render(json.loads(args.render.read_text())))
     print(f"wrote {args.out}")
     return True
+
+
+def enter_namespace(program, why, env="TRUSTWATCH_BENCH_NETNS"):
+    """Re-executes this Python program inside a new network namespace
+    (`unshare -n`, root only) unless already there, then brings `lo` up.
+    Nothing the benchmark starts can reach beyond that namespace: its only
+    interface is loopback, which is checked before anything runs."""
+    import sys
+    if os.environ.get(env) != "1":
+        if os.geteuid() != 0:
+            sys.exit(f"{program}: needs root ({why}); run it as root or through sudo")
+        os.environ[env] = "1"
+        argv = [sys.executable, os.path.abspath(sys.argv[0]), *sys.argv[1:]]
+        os.execvp("unshare", ["unshare", "--net", "--", *argv])
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=30)
+    links = subprocess.run(["ip", "-o", "link", "show"], check=True, capture_output=True,
+                           text=True, timeout=30).stdout
+    names = [line.split(":")[1].strip().split("@")[0] for line in links.splitlines() if line]
+    if names != ["lo"]:
+        sys.exit(f"{program}: expected a namespace with only lo, found {names}")

@@ -9,32 +9,19 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+import bench_common as common
 
 NETNS_ENV = "TRUSTWATCH_BENCH_SERVICES_NETNS"
 TIME = "/usr/bin/time"
 
 
 def enter_namespace():
-    """Re-executes this Python program inside a new network namespace
-    (`unshare -n`, root only) unless already there, then brings `lo` up.
-    Nothing the benchmark starts can reach beyond that namespace: its only
-    interface is loopback, which is checked before anything runs."""
-    if os.environ.get(NETNS_ENV) != "1":
-        if os.geteuid() != 0:
-            sys.exit("bench/services.py: needs root (a network namespace of its own, "
-                     "well-known ports); run it as root or through sudo")
-        os.environ[NETNS_ENV] = "1"
-        argv = [sys.executable, os.path.abspath(sys.argv[0]), *sys.argv[1:]]
-        os.execvp("unshare", ["unshare", "--net", "--", *argv])
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=30)
-    links = subprocess.run(["ip", "-o", "link", "show"], check=True, capture_output=True,
-                           text=True, timeout=30).stdout
-    names = [line.split(":")[1].strip().split("@")[0] for line in links.splitlines() if line]
-    if names != ["lo"]:
-        sys.exit(f"bench/services.py: expected a namespace with only lo, found {names}")
+    """See bench_common.enter_namespace."""
+    common.enter_namespace("bench/services.py",
+                           "a network namespace of its own, well-known ports", NETNS_ENV)
 
 
 class Lab:
@@ -76,16 +63,18 @@ class Lab:
         self.stderr.close()
 
 
-def measure(cmd, out_path, err_path, limit):
-    """Runs `cmd` under `/usr/bin/time -f "%e %M"` (bounded by `limit`
-    seconds, killed past it). Returns {wall, time_wall, maxrss_kb,
-    returncode}: `wall` from a monotonic clock around the whole run,
-    `time_wall` and `maxrss_kb` (peak RSS of the command) from time(1)."""
+def measure(cmd, out_path, err_path, limit, cpu=False):
+    """Runs `cmd` under `/usr/bin/time` (bounded by `limit` seconds,
+    killed past it). Returns {wall, time_wall, maxrss_kb, returncode}, and
+    with `cpu` also {user_s, sys_s}: `wall` from a monotonic clock around
+    the whole run, the rest from time(1) (peak RSS of the command, its CPU
+    time)."""
+    fmt = "%e %M %U %S" if cpu else "%e %M"
     tfile = Path(str(err_path) + ".time")
     tfile.unlink(missing_ok=True)
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([TIME, "-f", "%e %M", "-o", str(tfile), *cmd], stdout=out,
+        proc = subprocess.Popen([TIME, "-f", fmt, "-o", str(tfile), *cmd], stdout=out,
                                 stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             rc = proc.wait(timeout=limit)
@@ -94,8 +83,10 @@ def measure(cmd, out_path, err_path, limit):
             proc.wait()
             raise RuntimeError(f"{' '.join(cmd[:3])} … did not finish within {limit} s")
         wall = time.perf_counter() - t0
-    fields = tfile.read_text().split()
     # time(1) writes "Command exited with non-zero status N" before its
-    # format line when the command fails: the figures are the last two.
-    return {"wall": wall, "time_wall": float(fields[-2]), "maxrss_kb": int(fields[-1]),
-            "returncode": rc}
+    # format line when the command fails: the figures are the last ones.
+    f = tfile.read_text().split()[-len(fmt.split()):]
+    result = {"wall": wall, "time_wall": float(f[0]), "maxrss_kb": int(f[1]), "returncode": rc}
+    if cpu:
+        result.update(user_s=float(f[2]), sys_s=float(f[3]))
+    return result
