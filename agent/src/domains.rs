@@ -1,6 +1,8 @@
 //! A scan of the trust's domains (`scan --domain`, `[[domains]]` in the
 //! config): SPF, DMARC, DKIM, TLS-RPT, null MX and non-sending lock-down,
-//! judged against the MAIL rules, many domains at once.
+//! and the DNS hygiene checks (DNSSEC, CAA, dangling names, the name
+//! servers' recursion and zone transfers),
+//! judged against the MAIL and DNS rules, many domains at once.
 //!
 //! Domains are checked with bounded concurrency through one resolver, whose
 //! cache they share: the includes of a common SPF provider are asked once.
@@ -160,6 +162,20 @@ impl DomainPlan {
         })
     }
 
+    /// The port name servers at loopback addresses are probed on (DNS-001,
+    /// DNS-004, DNS-005): the resolver's port when the resolver given is
+    /// itself on loopback, else 53. A loopback resolver on its own port is
+    /// a lab (or a local test server) that is also the authority for its
+    /// zones; a name server anywhere else is always asked on port 53, so
+    /// the resolver's port is never sent towards another host and no CLI
+    /// option is needed.
+    pub fn ns_loopback_port(&self) -> u16 {
+        match self.resolver {
+            Some(addr) if addr.ip().is_loopback() => addr.port(),
+            _ => 53,
+        }
+    }
+
     /// Checks every domain, at most `concurrency` at once, calling
     /// `on_done` as each finishes; findings in the order given.
     pub async fn run(
@@ -183,6 +199,11 @@ impl DomainPlan {
                 route
             },
             accredited: self.accredited.clone(),
+            servers: crate::dnscheck::ServerConfig {
+                loopback_port: self.ns_loopback_port(),
+                timeout: self.timeout,
+            },
+            validator: crate::dnscheck::Validator::new(self.resolver, self.timeout, None),
         });
         let mut tasks = JoinSet::new();
         for (i, domain) in self.domains.iter().enumerate() {

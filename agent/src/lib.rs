@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod discover;
 pub mod dns;
+pub mod dnscheck;
 pub mod domains;
 pub mod error;
 pub mod mail;

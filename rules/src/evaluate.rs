@@ -4,6 +4,7 @@
 //! every result is reproducible from its evidence.
 
 mod cert;
+pub mod dns;
 mod http;
 pub mod mail;
 mod patch;

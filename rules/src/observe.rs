@@ -2,6 +2,7 @@
 //! the evaluator turns them into findings. "Port closed", "handshake
 //! refused" and "certificate expired" are observations here, not errors.
 
+pub mod dnshealth;
 pub mod http;
 pub mod mail;
 pub mod mailroute;
@@ -12,6 +13,11 @@ pub mod tls;
 
 // The register is read beside the observations it is compared with.
 pub use crate::register::{ApprovedService, ServiceRegister};
+pub use dnshealth::{
+    AxfrProbe, CaaObservation, CaaRecord, ChainEnd, CnameChain, DanglingObservation,
+    DnsHealthObservation, DnssecObservation, NameServerObservation, NameServerOutcome,
+    NameServerProbe, RecursionProbe, Validation, ValidationStep,
+};
 pub use http::{Header, HttpObservation, HttpResponse, HttpsOutcome, PlainHttp};
 pub use mail::{
     DkimKey, DkimObservation, DkimSelector, DmarcObservation, DmarcPolicy, DmarcRecord, DnsLookup,
