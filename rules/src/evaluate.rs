@@ -18,7 +18,7 @@ pub use self::services::{Exposure, ServiceScan, UnknownExposure, SERVICE_RULES};
 
 use time::OffsetDateTime;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, Mode, Rule};
 use crate::evidence::Evidence;
 use crate::finding::{Finding, Status};
 use crate::observe::{HttpObservation, TlsObservation};
@@ -94,5 +94,24 @@ pub fn unreachable(
                 Evidence::new().with("error", reason),
             )
         })
+        .collect()
+}
+
+/// Judges, in catalogue order, each rule of `ids` that the catalogue holds
+/// (with `mode` among its modes, when given) by `judge`: the shared frame
+/// of the evaluators whose rules each give one finding. A rule removed
+/// from a trust's baseline is simply not judged.
+pub(crate) fn each_rule<'c>(
+    catalogue: &'c Catalogue,
+    ids: &[&str],
+    mode: Option<Mode>,
+    judge: impl FnMut(&'c Rule) -> Option<Finding>,
+) -> Vec<Finding> {
+    catalogue
+        .rules()
+        .iter()
+        .filter(|r| ids.contains(&r.id.as_str()))
+        .filter(|r| mode.is_none_or(|m| r.modes.contains(&m)))
+        .filter_map(judge)
         .collect()
 }

@@ -14,6 +14,7 @@
 //! answers its SOA and `signed.test` publishes its keys. knotd is killed
 //! when the lab is dropped.
 
+pub mod scan;
 pub mod zones;
 
 use std::fmt::Write as _;

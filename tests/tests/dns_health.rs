@@ -5,55 +5,16 @@
 //! name server probes go to the lab's own port on 127.0.0.1 and nowhere
 //! else.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
-use trustwatch_e2e::binary;
+use trustwatch_e2e::dnslab::scan::{finding, status, Findings};
 use trustwatch_e2e::dnslab::zones::*;
 use trustwatch_e2e::dnslab::DnsLab;
-use trustwatch_e2e::process::run_bounded;
 
-type Findings = BTreeMap<(String, String), Value>;
-
+/// The lab's findings for `domains`.
 fn scan(lab: &DnsLab, domains: &[&str]) -> Findings {
-    let mut cmd = std::process::Command::new(binary("trustwatch-agent"));
-    cmd.args(["scan", "--format", "json", "--resolver"])
-        .arg(lab.addr().to_string())
-        .arg("--domain")
-        .arg(domains.join(","));
-    let out = run_bounded(&mut cmd, Duration::from_secs(90));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON report ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                (
-                    f["rule_id"].as_str().unwrap().to_owned(),
-                    f["target"].as_str().unwrap().to_owned(),
-                ),
-                f.clone(),
-            )
-        })
-        .collect()
-}
-
-fn finding<'a>(findings: &'a Findings, rule: &str, domain: &str) -> &'a Value {
-    findings
-        .get(&(rule.to_owned(), domain.to_owned()))
-        .unwrap_or_else(|| panic!("no {rule} finding for {domain}: {:#?}", findings.keys()))
-}
-
-fn status<'a>(findings: &'a Findings, rule: &str, domain: &str) -> &'a str {
-    finding(findings, rule, domain)["status"].as_str().unwrap()
+    trustwatch_e2e::dnslab::scan::scan(lab, domains, &[]).1
 }
 
 #[test]

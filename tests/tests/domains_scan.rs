@@ -4,73 +4,14 @@
 //! (`tests/src/dnslab/zones.rs`). Each test names the domains whose planted
 //! problem it expects, and checks the rule, the status and the evidence.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
 use trustwatch_e2e::binary;
+use trustwatch_e2e::dnslab::scan::{finding, scan, status};
 use trustwatch_e2e::dnslab::zones::*;
 use trustwatch_e2e::dnslab::DnsLab;
 use trustwatch_e2e::process::run_bounded;
-
-/// Scans `domains` (and `non_sending`) through the lab and returns the
-/// findings by (rule, target), with the exit status.
-fn scan(
-    lab: &DnsLab,
-    domains: &[&str],
-    extra: &[&str],
-) -> (Option<i32>, BTreeMap<(String, String), Value>) {
-    let mut cmd = std::process::Command::new(binary("trustwatch-agent"));
-    cmd.args(["scan", "--format", "json", "--resolver"])
-        .arg(lab.addr().to_string())
-        .arg("--domain")
-        .arg(domains.join(","))
-        .args(extra);
-    let out = run_bounded(&mut cmd, Duration::from_secs(60));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON report ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let findings = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                (
-                    f["rule_id"].as_str().unwrap().to_owned(),
-                    f["target"].as_str().unwrap().to_owned(),
-                ),
-                f.clone(),
-            )
-        })
-        .collect();
-    (out.status.code(), findings)
-}
-
-fn status<'a>(
-    findings: &'a BTreeMap<(String, String), Value>,
-    rule: &str,
-    domain: &str,
-) -> &'a str {
-    findings
-        .get(&(rule.to_owned(), domain.to_owned()))
-        .unwrap_or_else(|| panic!("no {rule} finding for {domain}: {:#?}", findings.keys()))
-        ["status"]
-        .as_str()
-        .unwrap()
-}
-
-fn finding<'a>(
-    findings: &'a BTreeMap<(String, String), Value>,
-    rule: &str,
-    domain: &str,
-) -> &'a Value {
-    &findings[&(rule.to_owned(), domain.to_owned())]
-}
 
 #[test]
 fn dmarc_cases_are_judged_from_the_served_records() {

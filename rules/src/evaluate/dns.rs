@@ -53,22 +53,17 @@ pub const DNS_RULES: &[&str] = &["DNS-001", "DNS-002", "DNS-003", "DNS-004", "DN
 /// Findings for one domain: one per rule in [`DNS_RULES`] that the
 /// catalogue has, in catalogue order.
 pub fn findings(catalogue: &Catalogue, obs: &DnsHealthObservation) -> Vec<Finding> {
-    catalogue
-        .rules()
-        .iter()
-        .filter(|r| DNS_RULES.contains(&r.id.as_str()))
-        .filter_map(|rule| {
-            let ctx = Ctx { rule, obs };
-            match rule.id.as_str() {
-                "DNS-001" => Some(dnssec::judge(&ctx)),
-                "DNS-002" => Some(caa::judge(&ctx)),
-                "DNS-003" => Some(dangling::judge(&ctx)),
-                "DNS-004" => Some(servers::recursion(&ctx)),
-                "DNS-005" => Some(servers::axfr(&ctx)),
-                _ => None,
-            }
-        })
-        .collect()
+    crate::evaluate::each_rule(catalogue, DNS_RULES, None, |rule| {
+        let ctx = Ctx { rule, obs };
+        match rule.id.as_str() {
+            "DNS-001" => Some(dnssec::judge(&ctx)),
+            "DNS-002" => Some(caa::judge(&ctx)),
+            "DNS-003" => Some(dangling::judge(&ctx)),
+            "DNS-004" => Some(servers::recursion(&ctx)),
+            "DNS-005" => Some(servers::axfr(&ctx)),
+            _ => None,
+        }
+    })
 }
 
 /// One rule judged on the domain.

@@ -99,22 +99,17 @@ pub struct PackageScan<'a> {
 }
 
 pub(super) fn findings(catalogue: &Catalogue, scan: &PackageScan<'_>) -> Vec<Finding> {
-    catalogue
-        .rules()
-        .iter()
-        .filter(|r| PACKAGE_RULES.contains(&r.id.as_str()) && r.modes.contains(&Mode::Agent))
-        .filter_map(|rule| {
-            let ctx = Ctx { rule, scan };
-            match rule.id.as_str() {
-                "OS-001" => Some(os::supported(&ctx)),
-                "PATCH-001" => Some(overdue::overdue_fixes(&ctx)),
-                "PATCH-002" => Some(alerts::alert_cves(&ctx)),
-                "PATCH-003" => Some(reboot::pending(&ctx)),
-                "PATCH-004" => Some(autoupdate::automatic_updates(&ctx)),
-                _ => None,
-            }
-        })
-        .collect()
+    crate::evaluate::each_rule(catalogue, PACKAGE_RULES, Some(Mode::Agent), |rule| {
+        let ctx = Ctx { rule, scan };
+        match rule.id.as_str() {
+            "OS-001" => Some(os::supported(&ctx)),
+            "PATCH-001" => Some(overdue::overdue_fixes(&ctx)),
+            "PATCH-002" => Some(alerts::alert_cves(&ctx)),
+            "PATCH-003" => Some(reboot::pending(&ctx)),
+            "PATCH-004" => Some(autoupdate::automatic_updates(&ctx)),
+            _ => None,
+        }
+    })
 }
 
 /// One rule judged on the scanned system.

@@ -97,23 +97,18 @@ pub struct MailPolicy<'a> {
 /// Findings for MAIL-003…006, MAIL-010 and MAIL-011: one per rule the
 /// catalogue has with mode `dns`, in catalogue order, target the domain.
 pub fn policy_findings(catalogue: &Catalogue, policy: &MailPolicy<'_>) -> Vec<Finding> {
-    catalogue
-        .rules()
-        .iter()
-        .filter(|r| POLICY_RULES.contains(&r.id.as_str()) && r.modes.contains(&Mode::Dns))
-        .filter_map(|rule| {
-            let ctx = Ctx { rule, policy };
-            match rule.id.as_str() {
-                "MAIL-003" => Some(dmarc::present(&ctx)),
-                "MAIL-004" => Some(dmarc::enforcing(&ctx)),
-                "MAIL-005" => Some(dmarc::reporting(&ctx)),
-                "MAIL-006" => Some(dkim::usable_key(&ctx)),
-                "MAIL-010" => Some(tlsrpt::published(&ctx)),
-                "MAIL-011" => Some(lockdown::locked_down(&ctx)),
-                _ => None,
-            }
-        })
-        .collect()
+    crate::evaluate::each_rule(catalogue, POLICY_RULES, Some(Mode::Dns), |rule| {
+        let ctx = Ctx { rule, policy };
+        match rule.id.as_str() {
+            "MAIL-003" => Some(dmarc::present(&ctx)),
+            "MAIL-004" => Some(dmarc::enforcing(&ctx)),
+            "MAIL-005" => Some(dmarc::reporting(&ctx)),
+            "MAIL-006" => Some(dkim::usable_key(&ctx)),
+            "MAIL-010" => Some(tlsrpt::published(&ctx)),
+            "MAIL-011" => Some(lockdown::locked_down(&ctx)),
+            _ => None,
+        }
+    })
 }
 
 /// One rule judged on one domain.

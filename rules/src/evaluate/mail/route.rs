@@ -82,21 +82,16 @@ pub fn findings(
     obs: &MailRouteObservation,
     now: OffsetDateTime,
 ) -> Vec<Finding> {
-    catalogue
-        .rules()
-        .iter()
-        .filter(|r| ROUTE_RULES.contains(&r.id.as_str()))
-        .filter_map(|rule| {
-            let ctx = Ctx { rule, obs, now };
-            match rule.id.as_str() {
-                "MAIL-007" => Some(starttls::offered(&ctx)),
-                "MAIL-008" => Some(tls::quality(&ctx)),
-                "MAIL-009" => Some(mta_sts::enforced(&ctx)),
-                "MAIL-013" => Some(dcb1596::evidenced(&ctx)),
-                _ => None,
-            }
-        })
-        .collect()
+    crate::evaluate::each_rule(catalogue, ROUTE_RULES, None, |rule| {
+        let ctx = Ctx { rule, obs, now };
+        match rule.id.as_str() {
+            "MAIL-007" => Some(starttls::offered(&ctx)),
+            "MAIL-008" => Some(tls::quality(&ctx)),
+            "MAIL-009" => Some(mta_sts::enforced(&ctx)),
+            "MAIL-013" => Some(dcb1596::evidenced(&ctx)),
+            _ => None,
+        }
+    })
 }
 
 /// One rule judged on the domain.

@@ -56,16 +56,14 @@ pub fn spf_findings(
     dmarc_policy: Option<&str>,
     ptrs: Option<&[PtrCheck]>,
 ) -> Vec<Finding> {
-    cat.rules()
-        .iter()
-        .filter(|r| SPF_RULES.contains(&r.id.as_str()) && r.modes.contains(&Mode::Dns))
-        .filter_map(|rule| match rule.id.as_str() {
+    crate::evaluate::each_rule(cat, SPF_RULES, Some(Mode::Dns), |rule| {
+        match rule.id.as_str() {
             "MAIL-001" => Some(record_valid(rule, obs)),
             "MAIL-002" => Some(all_qualifier(rule, obs, dmarc_policy)),
             "MAIL-012" => Some(sending_ptrs(rule, obs, ptrs)),
             _ => None,
-        })
-        .collect()
+        }
+    })
 }
 
 /// Evidence every SPF finding carries.
