@@ -106,16 +106,16 @@ impl Validator {
                     response_code,
                     ..
                 })))) => ("absent", format!("no records ({response_code})")),
-                Ok(Err(e)) => {
-                    let text = e.to_string();
-                    // hickory reports a failed proof as an error whose
-                    // type is not public beyond its message.
-                    if text.contains("DNSSEC") || text.contains("validation") {
-                        ("bogus", text)
-                    } else {
-                        ("error", text)
-                    }
+                // A signature that does not verify.
+                Ok(Err(NetError::Dns(DnsError::DnssecBogus))) => {
+                    ("bogus", "DNSSEC validation failed".to_owned())
                 }
+                // An absence with its NSEC proof, judged by that proof.
+                Ok(Err(NetError::Dns(DnsError::Nsec { proof, .. }))) => (
+                    proof_name(Some(proof)),
+                    format!("absent, NSEC proof {proof}"),
+                ),
+                Ok(Err(e)) => ("error", e.to_string()),
             };
         ValidationStep {
             asked,
