@@ -146,6 +146,11 @@ pub struct DomainArgs {
     /// comments), for MAIL-013.
     #[arg(long, value_name = "FILE")]
     pub accredited: Option<PathBuf>,
+    /// DNSSEC trust anchors (DNSKEY records in zone-file form) for signed
+    /// zones not chained to the root, such as a trust's internal zones
+    /// [default: the root's].
+    #[arg(long = "dnssec-anchors", value_name = "FILE")]
+    pub dnssec_anchors: Option<PathBuf>,
 }
 
 /// A patch-level scan of the installed system (`--packages`), checked

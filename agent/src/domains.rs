@@ -47,6 +47,9 @@ pub struct DomainInput {
     pub accredited: Option<PathBuf>,
     /// Extra trust anchors for MX and MTA-STS certificates (a trust's CA).
     pub anchors: Anchors,
+    /// DNSSEC trust anchors (DNSKEY records in zone-file form) for zones
+    /// not chained to the root, such as a trust's internal signed zones.
+    pub dnssec_anchors: Option<PathBuf>,
 }
 
 /// Which setting a problem is about, for the flag or key to name.
@@ -58,6 +61,7 @@ pub enum DomainField {
     Resolver,
     Concurrency,
     Accredited,
+    DnssecAnchors,
 }
 
 /// A domain scan that cannot start.
@@ -80,6 +84,8 @@ pub struct DomainPlan {
     pub timeout: Duration,
     pub accredited: Option<Arc<AccreditedList>>,
     pub anchors: Anchors,
+    /// The DNSSEC anchors' text, read and checked; the root's when absent.
+    pub dnssec_anchors: Option<String>,
 }
 
 impl DomainPlan {
@@ -150,6 +156,27 @@ impl DomainPlan {
                     .map_err(|e| fail(DomainField::Accredited, e.to_string()))?,
             )),
         };
+        let dnssec_anchors = match &input.dnssec_anchors {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    fail(
+                        DomainField::DnssecAnchors,
+                        format!("{}: cannot be read: {e}", path.display()),
+                    )
+                })?;
+                // Parsed now, so a bad file stops the scan before any
+                // question is asked.
+                let check = crate::dnscheck::Validator::new(None, DEFAULT_TIMEOUT, Some(&text));
+                if let Some(problem) = check.problem() {
+                    return Err(fail(
+                        DomainField::DnssecAnchors,
+                        format!("{}: {problem}", path.display()),
+                    ));
+                }
+                Some(text)
+            }
+        };
         Ok(DomainPlan {
             domains,
             non_sending,
@@ -159,6 +186,7 @@ impl DomainPlan {
             timeout: input.timeout.unwrap_or(DEFAULT_TIMEOUT),
             accredited,
             anchors: input.anchors,
+            dnssec_anchors,
         })
     }
 
@@ -203,7 +231,11 @@ impl DomainPlan {
                 loopback_port: self.ns_loopback_port(),
                 timeout: self.timeout,
             },
-            validator: crate::dnscheck::Validator::new(self.resolver, self.timeout, None),
+            validator: crate::dnscheck::Validator::new(
+                self.resolver,
+                self.timeout,
+                self.dnssec_anchors.as_deref(),
+            ),
         });
         let mut tasks = JoinSet::new();
         for (i, domain) in self.domains.iter().enumerate() {

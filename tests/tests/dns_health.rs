@@ -205,3 +205,38 @@ async fn dnssec_validates_the_signed_zone_and_catches_the_broken_signature() {
     let f = f.iter().find(|f| f.rule_id == "DNS-001").unwrap();
     assert!(f.summary.contains("A www.badsig.test"), "{}", f.summary);
 }
+
+#[test]
+fn dnssec_anchors_given_to_the_binary_validate_a_private_signed_zone() {
+    let lab = DnsLab::start();
+    let dir = tempfile::tempdir().unwrap();
+    for (zone, want) in [(SIGNED, "pass"), (BADSIG, "fail")] {
+        // As a trust would anchor its internal signed zone.
+        let file = dir.path().join(format!("{zone}.keys"));
+        std::fs::write(&file, anchors(&lab, zone)).unwrap();
+        let (_, f) = trustwatch_e2e::dnslab::scan::scan(
+            &lab,
+            &[zone],
+            &["--dnssec-anchors", file.to_str().unwrap()],
+        );
+        let dnssec = finding(&f, "DNS-001", zone);
+        assert_eq!(dnssec["status"], want, "{zone}: {dnssec:#}");
+    }
+    // A file that holds no key stops the scan before any question.
+    let bad = dir.path().join("bad.keys");
+    std::fs::write(&bad, "this is not a DNSKEY record\n").unwrap();
+    let out = trustwatch_e2e::process::run_bounded(
+        std::process::Command::new(trustwatch_e2e::binary("trustwatch-agent"))
+            .args(["scan", "--domain", SIGNED, "--resolver"])
+            .arg(lab.addr().to_string())
+            .arg("--dnssec-anchors")
+            .arg(&bad),
+        Duration::from_secs(30),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--dnssec-anchors") && stderr.contains("bad.keys"),
+        "{stderr}"
+    );
+}

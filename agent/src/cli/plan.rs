@@ -252,6 +252,7 @@ fn domain_plan(
         timeout: timeout.map(Duration::from_secs),
         accredited: args.accredited.clone(),
         anchors: anchors.clone(),
+        dnssec_anchors: args.dnssec_anchors.clone(),
     };
     DomainPlan::from_input(input)
         .map(Some)
@@ -263,6 +264,7 @@ fn domain_plan(
                 DomainField::Resolver => "--resolver",
                 DomainField::Concurrency => "--domain-concurrency",
                 DomainField::Accredited => "--accredited",
+                DomainField::DnssecAnchors => "--dnssec-anchors",
             },
             problem: e.problem,
         })

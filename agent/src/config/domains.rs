@@ -41,6 +41,7 @@ impl Validator<'_> {
             timeout: None,
             accredited: table.accredited.as_ref().map(|a| self.path(a)),
             anchors,
+            dnssec_anchors: table.dnssec_anchors.as_ref().map(|a| self.path(a)),
         };
         DomainPlan::from_input(input).map_err(|e| {
             let key = match e.field {
@@ -50,6 +51,7 @@ impl Validator<'_> {
                 DomainField::Resolver => "domains.resolver",
                 DomainField::Concurrency => "domains.concurrency",
                 DomainField::Accredited => "domains.accredited",
+                DomainField::DnssecAnchors => "domains.dnssec_anchors",
             };
             let line_of = |v: &Option<Spanned<Vec<String>>>| v.as_ref().map(|s| s.span());
             let span = match e.field {
@@ -59,6 +61,7 @@ impl Validator<'_> {
                 DomainField::Resolver => table.resolver.as_ref().map(|s| s.span()),
                 DomainField::Concurrency => table.concurrency.as_ref().map(|s| s.span()),
                 DomainField::Accredited => table.accredited.as_ref().map(|s| s.span()),
+                DomainField::DnssecAnchors => table.dnssec_anchors.as_ref().map(|s| s.span()),
             };
             self.error_at(span.unwrap_or(raw.span()), key, e.problem)
         })

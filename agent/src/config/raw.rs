@@ -128,4 +128,7 @@ pub(super) struct RawDomains {
     /// Extra trust anchors (PEM) for MX and MTA-STS certificates.
     #[serde(default)]
     pub ca: Vec<Spanned<String>>,
+    /// DNSSEC trust anchors (DNSKEY records) for zones not chained to the
+    /// root.
+    pub dnssec_anchors: Option<Spanned<String>>,
 }

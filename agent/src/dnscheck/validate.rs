@@ -47,6 +47,12 @@ impl Validator {
         }
     }
 
+    /// Why this validator cannot validate (unreadable anchors, no system
+    /// DNS configuration), if it cannot.
+    pub fn problem(&self) -> Option<&str> {
+        self.resolver.as_ref().err().map(String::as_str)
+    }
+
     /// Validates the domain's apex SOA and DNSKEY and `www`'s address.
     pub async fn validate(&self, domain: &str) -> Validation {
         let resolver = match &self.resolver {
