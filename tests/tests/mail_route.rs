@@ -434,3 +434,44 @@ async fn mail_route_failures_against_real_servers() {
         summary(&all)
     );
 }
+
+/// The whole route through the binary and the real DNS lab: good.test's MX
+/// (`mail.good.test`) and policy host (`mta-sts.good.test`) both resolve to
+/// 127.0.0.10 in Knot, where Exim offers STARTTLS on port 25 and nginx
+/// serves an enforcing policy on 443, each with a certificate from the test
+/// CA, which the scan is given with `--ca`.
+#[test]
+fn the_binary_checks_the_route_through_real_dns() {
+    use trustwatch_e2e::dnslab::scan::{scan, status};
+    use trustwatch_e2e::dnslab::{zones, DnsLab};
+
+    let dns = DnsLab::start();
+    let dir = tempfile::tempdir().expect("folder");
+    let d = dir.path();
+    let ip = Ipv4Addr::new(127, 0, 0, 10);
+    let ca = TestCa::new("Trustwatch mail-route end-to-end CA");
+    let ca_pem = ca.write_ca(d);
+    let mx = ca.leaf(d, "mail", &["mail.good.test"], -1, 90);
+    let _exim = smtp::start_with_certificate(d, "exim-mail", ip, 25, &mx.cert, &mx.key);
+    let sts = ca.leaf(d, "mta-sts", &["mta-sts.good.test"], -1, 90);
+    let _nginx = policy_site(
+        d,
+        "nginx-sts",
+        ip,
+        443,
+        &sts,
+        "version: STSv1\r\nmode: enforce\r\nmx: mail.good.test\r\nmax_age: 604800\r\n",
+        "",
+    );
+    let ca_arg = ca_pem.display().to_string();
+    let (_, f) = scan(&dns, &[zones::GOOD], &["--ca", &ca_arg]);
+    for rule in ["MAIL-007", "MAIL-008", "MAIL-009"] {
+        assert_eq!(status(&f, rule, zones::GOOD), "pass", "{rule}: {f:#?}");
+    }
+    // Not NHSmail and no accredited list: not evidenced.
+    assert_eq!(status(&f, "MAIL-013", zones::GOOD), "fail");
+    // The trust's own CA is what makes the certificates valid.
+    let (_, f) = scan(&dns, &[zones::GOOD], &[]);
+    assert_eq!(status(&f, "MAIL-008", zones::GOOD), "fail");
+    assert_eq!(status(&f, "MAIL-009", zones::GOOD), "fail");
+}
