@@ -28,7 +28,7 @@ fn mx(preference: u16, exchange: &str) -> Record {
 /// names and records), then cases only a table plants.
 fn lab() -> Table {
     let mut t = Table::new()
-        .txt("good.test", "v=spf1 ip4:127.0.0.10 -all")
+        .txt("good.test", "v=spf1 ip4:192.0.2.10 -all")
         .txt(
             "_dmarc.good.test",
             "v=DMARC1; p=reject; rua=mailto:dmarc@good.test",
@@ -39,14 +39,17 @@ fn lab() -> Table {
         )
         .with("good.test", mx(10, "mail.good.test"))
         .with("mail.good.test", a("127.0.0.10"))
-        .with("10.0.0.127.in-addr.arpa", ptr("mail.good.test"))
-        .with("11.0.0.127.in-addr.arpa", ptr("mail.nonsend-bad.test"))
+        // The senders SPF lists are in 192.0.2.0/24, as in the lab (whose
+        // resolver cannot ask about 127.in-addr.arpa): 192.0.2.10 has a PTR
+        // that resolves back, 192.0.2.11 none.
+        .with("outbound.good.test", a("192.0.2.10"))
+        .with("10.2.0.192.in-addr.arpa", ptr("outbound.good.test"))
         .txt("nospf.test", "lab-site-verification=nospf")
         .with("nospf.test", mx(10, "mail.good.test"))
-        .txt("twospf.test", "v=spf1 ip4:127.0.0.10 -all")
+        .txt("twospf.test", "v=spf1 ip4:192.0.2.10 -all")
         .txt("twospf.test", "v=spf1 include:good.test -all")
         .txt("spf-plusall.test", "v=spf1 +all")
-        .txt("spf-softfail.test", "v=spf1 ip4:127.0.0.10 ~all")
+        .txt("spf-softfail.test", "v=spf1 ip4:192.0.2.10 ~all")
         .txt(
             "_dmarc.spf-softfail.test",
             "v=DMARC1; p=none; rua=mailto:dmarc@spf-softfail.test",
@@ -79,7 +82,7 @@ fn lab() -> Table {
         .txt("spf-syntax.test", "v=spf1 ip4:999.1.1.1 -all")
         .txt(
             "unknown.spf-syntax.test",
-            "v=spf1 ip4:127.0.0.10 frobnicate:good.test -all",
+            "v=spf1 ip4:192.0.2.10 frobnicate:good.test -all",
         )
         .txt("spf-redirect.test", "v=spf1 redirect=good.test")
         .txt("nonsend-good.test", "v=spf1 -all")
@@ -162,12 +165,12 @@ async fn good_record_is_valid_with_its_network() {
     assert_eq!(obs.resolver, "table");
     assert_eq!(obs.result, SpfResult::Valid);
     assert_eq!(obs.txt_records.len(), 1);
-    assert_eq!(obs.spf_records, ["v=spf1 ip4:127.0.0.10 -all"]);
+    assert_eq!(obs.spf_records, ["v=spf1 ip4:192.0.2.10 -all"]);
     assert_eq!(obs.effective_all, Some(Qualifier::Fail));
     assert_eq!(obs.lookups, 0);
     assert_eq!(obs.void_lookups, 0);
     assert_eq!(obs.networks.len(), 1);
-    assert_eq!(obs.networks[0].to_string(), "127.0.0.10/32");
+    assert_eq!(obs.networks[0].to_string(), "192.0.2.10/32");
     assert_eq!(obs.networks[0].listed_by, "good.test");
     assert_eq!(obs.record.as_ref().unwrap().mechanisms.len(), 2);
     assert_eq!(
@@ -471,15 +474,15 @@ async fn fcrdns_confirms_good_test() {
     let checks = check_ptrs(&t, &obs.networks).await;
     assert_eq!(checks.len(), 1);
     let c = &checks[0];
-    assert_eq!(c.address, IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10)));
-    assert_eq!(c.ptr_names, ["mail.good.test"]);
+    assert_eq!(c.address, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)));
+    assert_eq!(c.ptr_names, ["outbound.good.test"]);
     assert!(c.forward_confirmed);
     assert_eq!(c.lookup_error, None);
     assert_eq!(
         c.answers,
         [
-            "PTR 10.0.0.127.in-addr.arpa: mail.good.test",
-            "A mail.good.test: 127.0.0.10"
+            "PTR 10.2.0.192.in-addr.arpa: outbound.good.test",
+            "A outbound.good.test: 192.0.2.10"
         ]
     );
 }
