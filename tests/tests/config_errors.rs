@@ -108,6 +108,16 @@ fn malformed_baseline_file_exits_2_naming_file_line_and_key() {
     );
 }
 
+/// Writes a CA and an agent certificate into `dir` and returns the start of
+/// an agent config whose collector section validates (its PEM files are
+/// checked first), so that an error further down is the one reported.
+fn valid_collector(dir: &Path) -> &'static str {
+    let ca = trustwatch_e2e::pki::TestCa::new("Config errors test CA");
+    ca.write_ca(dir);
+    ca.leaf(dir, "agent", &["localhost"], -1, 30);
+    "[collector]\nurl = \"https://127.0.0.1:1\"\nca = \"test-ca.pem\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n\n[schedule]\ninterval_secs = 3600\n\n"
+}
+
 /// The 1-based line of the first line of `text` containing `needle`.
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
@@ -120,10 +130,8 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn malformed_discovery_table_exits_2_naming_file_line_and_key() {
     let tmp = tempfile::tempdir().unwrap();
     // A collector section that validates, so the error is the discovery's.
-    let ca = trustwatch_e2e::pki::TestCa::new("Config errors test CA");
-    ca.write_ca(tmp.path());
-    ca.leaf(tmp.path(), "agent", &["localhost"], -1, 30);
-    let head = "[collector]\nurl = \"https://127.0.0.1:1\"\nca = \"test-ca.pem\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n\n[schedule]\ninterval_secs = 3600\n\n[[discovery]]\nhosts = [\"127.0.0.1\"]\nports = \"22\"\n\n";
+    let head = valid_collector(tmp.path());
+    let head = format!("{head}[[discovery]]\nhosts = [\"127.0.0.1\"]\nports = \"22\"\n\n");
     let config = tmp.path().join("agent.toml");
     fs::write(
         tmp.path().join("bad-register.toml"),
@@ -180,11 +188,10 @@ fn packages_table_with_missing_advisories_exits_2_naming_file_line_and_key() {
     let tmp = tempfile::tempdir().unwrap();
     // A collector section that validates (its PEM files are checked
     // first), so the error is the packages table's.
-    let ca = trustwatch_e2e::pki::TestCa::new("Config errors test CA");
-    ca.write_ca(tmp.path());
-    ca.leaf(tmp.path(), "agent", &["localhost"], -1, 30);
+    let head = valid_collector(tmp.path());
     fs::create_dir(tmp.path().join("system")).unwrap();
-    let text = "[collector]\nurl = \"https://127.0.0.1:1\"\nca = \"test-ca.pem\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n\n[schedule]\ninterval_secs = 3600\n\n[packages]\nroot = \"system\"\nadvisories = \"no-such-advisories.db\"\n";
+    let text =
+        &format!("{head}[packages]\nroot = \"system\"\nadvisories = \"no-such-advisories.db\"\n");
     let config = tmp.path().join("agent.toml");
     fs::write(&config, text).unwrap();
     let msg = assert_one_sentence_exit_2(
@@ -203,10 +210,7 @@ fn packages_table_with_missing_advisories_exits_2_naming_file_line_and_key() {
 fn malformed_domains_table_exits_2_naming_file_line_and_key() {
     let tmp = tempfile::tempdir().unwrap();
     // A collector section that validates, so the error is the domains'.
-    let ca = trustwatch_e2e::pki::TestCa::new("Config errors test CA");
-    ca.write_ca(tmp.path());
-    ca.leaf(tmp.path(), "agent", &["localhost"], -1, 30);
-    let head = "[collector]\nurl = \"https://127.0.0.1:1\"\nca = \"test-ca.pem\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n\n[schedule]\ninterval_secs = 3600\n\n";
+    let head = valid_collector(tmp.path());
     let config = tmp.path().join("agent.toml");
     for (table, needle, key) in [
         (

@@ -29,7 +29,7 @@ use trustwatch_agent::dns::{Record, Table};
 use trustwatch_agent::mail::route::{self, AccreditedList, RouteConfig};
 use trustwatch_agent::probe::tls::Anchors;
 use trustwatch_e2e::pki::{Leaf, TestCa};
-use trustwatch_e2e::svclab::smtp;
+use trustwatch_e2e::svclab::{nginx, smtp};
 use trustwatch_e2e::tlslab::launch::{spawn_logged, AddressPlan, Server};
 use trustwatch_rules::evaluate::mail::route::findings;
 use trustwatch_rules::observe::{MailRouteObservation, MxOutcome, StsMode, TlsVersion};
@@ -142,41 +142,14 @@ fn policy_site(
     let well_known = root.join("html/.well-known");
     fs::create_dir_all(&well_known).expect("nginx folder");
     fs::write(well_known.join("mta-sts.txt"), policy).expect("write policy");
-    let r = root.display();
     let conf = root.join("nginx.conf");
-    fs::write(
-        &conf,
-        format!(
-            r#"daemon off;
-master_process off;
-worker_processes 1;
-pid {r}/nginx.pid;
-error_log {r}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log {r}/access.log;
-    types {{ text/plain txt; }}
-    default_type application/octet-stream;
-    client_body_temp_path {r}/body;
-    proxy_temp_path {r}/proxy;
-    fastcgi_temp_path {r}/fastcgi;
-    uwsgi_temp_path {r}/uwsgi;
-    scgi_temp_path {r}/scgi;
-    server {{
-        listen {ip}:{port} ssl;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        server_name _;
-        root {r}/html;
-        {location}
-    }}
-}}
-"#,
-            cert = cert.cert.display(),
-            key = cert.key.display(),
-        ),
-    )
-    .expect("write nginx.conf");
+    let listen = format!(
+        "listen {ip}:{port} ssl;\n        ssl_certificate {};\n        ssl_certificate_key {};",
+        cert.cert.display(),
+        cert.key.display()
+    );
+    let server = format!("root {}/html;\n        {location}", root.display());
+    fs::write(&conf, nginx::http_config(&root, &listen, &server)).expect("write nginx.conf");
     let mut cmd = Command::new("/usr/sbin/nginx");
     cmd.arg("-p")
         .arg(&root)

@@ -177,6 +177,19 @@ impl<R: Resolve> Walk<'_, R> {
     }
 
     /// Fails on a name already being evaluated.
+    /// The name an `a` or `mx` term asks about: its domain-spec (before any
+    /// `/cidr`), expanded, or the name being evaluated when it has none.
+    /// `None` when the spec needs a message's macros.
+    fn cidr_target(&mut self, arg: Option<&str>, term: &str, at: &str) -> Option<String> {
+        match arg
+            .map(|a| parse::split_dual_cidr(a).0)
+            .filter(|s| !s.is_empty())
+        {
+            Some(spec) => self.target(spec, term, at),
+            None => Some(at.to_owned()),
+        }
+    }
+
     fn no_loop(&self, target: &str, term: &str, at: &str) -> Result<(), Stop> {
         if self.stack.iter().any(|n| n == target) {
             return Err(Stop::Perm(
@@ -272,13 +285,8 @@ impl<R: Resolve> Walk<'_, R> {
                 }
                 MechanismKind::A => {
                     self.count(&term, name)?;
-                    let spec = arg.map(|a| parse::split_dual_cidr(a).0);
-                    let target = match spec.filter(|s| !s.is_empty()) {
-                        Some(spec) => match self.target(spec, &term, name) {
-                            Some(t) => t,
-                            None => continue,
-                        },
-                        None => name.to_owned(),
+                    let Some(target) = self.cidr_target(arg, &term, name) else {
+                        continue;
                     };
                     let v4 = self.ask(&target, RecordType::A).await;
                     let v6 = self.ask(&target, RecordType::Aaaa).await;
@@ -290,13 +298,8 @@ impl<R: Resolve> Walk<'_, R> {
                 }
                 MechanismKind::Mx => {
                     self.count(&term, name)?;
-                    let spec = arg.map(|a| parse::split_dual_cidr(a).0);
-                    let target = match spec.filter(|s| !s.is_empty()) {
-                        Some(spec) => match self.target(spec, &term, name) {
-                            Some(t) => t,
-                            None => continue,
-                        },
-                        None => name.to_owned(),
+                    let Some(target) = self.cidr_target(arg, &term, name) else {
+                        continue;
                     };
                     let mx = self.ask(&target, RecordType::Mx).await;
                     temp_error(&mx)?;

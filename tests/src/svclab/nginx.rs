@@ -132,7 +132,6 @@ fn config(
     site: Site,
     tls: Option<&(PathBuf, PathBuf)>,
 ) -> String {
-    let r = root.display();
     let listen = match tls {
         Some((cert, key)) => format!(
             "listen {ip}:{port} ssl;\n        ssl_certificate {};\n        ssl_certificate_key {};",
@@ -146,6 +145,18 @@ fn config(
     } else {
         "off"
     };
+    let server = format!(
+        "root {html};\n        index index.html;\n        autoindex {autoindex};",
+        html = html.display()
+    );
+    http_config(root, &listen, &server)
+}
+
+/// An nginx configuration for one server in the foreground, all its files
+/// under `root`: `listen` is the listen (and TLS) directives, `server` the
+/// rest of the server block.
+pub fn http_config(root: &Path, listen: &str, server: &str) -> String {
+    let r = root.display();
     format!(
         r#"daemon off;
 master_process off;
@@ -165,12 +176,9 @@ http {{
     server {{
         {listen}
         server_name _;
-        root {html};
-        index index.html;
-        autoindex {autoindex};
+        {server}
     }}
 }}
-"#,
-        html = html.display(),
+"#
     )
 }

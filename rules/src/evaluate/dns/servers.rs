@@ -1,13 +1,56 @@
 //! DNS-004 (open recursion) and DNS-005 (zone transfer), judged on every
 //! probed name server address.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::Ctx;
+use crate::evidence::Evidence;
 use crate::finding::{Finding, Status};
-use crate::observe::{AxfrProbe, RecursionProbe};
+use crate::observe::{AxfrProbe, NameServerProbe, RecursionProbe};
 
-fn with_servers(ctx: &Ctx<'_>) -> crate::evidence::Evidence {
+/// What both rules start from.
+struct Probed<'c> {
+    servers: &'c [NameServerProbe],
+    /// Lists each server with its result.
+    evidence: Evidence,
+    /// `name (address)` of the servers that did not answer.
+    silent: Vec<String>,
+}
+
+/// The probed servers, the evidence listing each with its `key` result
+/// (`probe`), and those that did not answer (`silent`); a finding instead
+/// when no server could be probed.
+fn probed<'c>(
+    ctx: &'c Ctx<'_>,
+    key: &str,
+    probe: impl Fn(&NameServerProbe) -> Value,
+    silent: impl Fn(&NameServerProbe) -> bool,
+) -> Result<Probed<'c>, Box<Finding>> {
+    let mut ev = with_servers(ctx);
+    let servers = match ctx.servers() {
+        Ok(s) => s,
+        Err((status, reason)) => return Err(Box::new(ctx.stopped(status, reason, ev))),
+    };
+    ev.insert(
+        "servers",
+        servers
+            .iter()
+            .map(|s| json!({"name": s.name, "address": s.address, key: probe(s)}))
+            .collect::<Vec<_>>(),
+    );
+    let quiet = servers
+        .iter()
+        .filter(|s| silent(s))
+        .map(|s| format!("{} ({})", s.name, s.address))
+        .collect();
+    Ok(Probed {
+        servers,
+        evidence: ev,
+        silent: quiet,
+    })
+}
+
+fn with_servers(ctx: &Ctx<'_>) -> Evidence {
     let mut ev = ctx
         .evidence()
         .with("ns_answer", ctx.obs.servers.answer.as_str());
@@ -24,26 +67,22 @@ fn with_servers(ctx: &Ctx<'_>) -> crate::evidence::Evidence {
 }
 
 pub(super) fn recursion(ctx: &Ctx<'_>) -> Finding {
-    let mut ev = with_servers(ctx);
-    let servers = match ctx.servers() {
-        Ok(s) => s,
-        Err((status, reason)) => return ctx.stopped(status, reason, ev),
+    let Probed {
+        servers,
+        evidence: ev,
+        silent,
+    } = match probed(
+        ctx,
+        "recursion",
+        |s| serde_json::to_value(&s.recursion).unwrap_or(Value::Null),
+        |s| matches!(s.recursion, RecursionProbe::NoAnswer { .. }),
+    ) {
+        Ok(found) => found,
+        Err(finding) => return *finding,
     };
-    ev.insert(
-        "servers",
-        servers
-            .iter()
-            .map(|s| json!({"name": s.name, "address": s.address, "recursion": serde_json::to_value(&s.recursion).ok()}))
-            .collect::<Vec<_>>(),
-    );
     let open: Vec<String> = servers
         .iter()
         .filter(|s| s.recursion.is_open())
-        .map(|s| format!("{} ({})", s.name, s.address))
-        .collect();
-    let silent: Vec<String> = servers
-        .iter()
-        .filter(|s| matches!(s.recursion, RecursionProbe::NoAnswer { .. }))
         .map(|s| format!("{} ({})", s.name, s.address))
         .collect();
     if !open.is_empty() {
@@ -76,18 +115,19 @@ pub(super) fn recursion(ctx: &Ctx<'_>) -> Finding {
 
 pub(super) fn axfr(ctx: &Ctx<'_>) -> Finding {
     let domain = &ctx.obs.domain;
-    let mut ev = with_servers(ctx);
-    let servers = match ctx.servers() {
-        Ok(s) => s,
-        Err((status, reason)) => return ctx.stopped(status, reason, ev),
+    let Probed {
+        servers,
+        evidence: ev,
+        silent,
+    } = match probed(
+        ctx,
+        "axfr",
+        |s| serde_json::to_value(&s.axfr).unwrap_or(Value::Null),
+        |s| matches!(s.axfr, AxfrProbe::NoAnswer { .. }),
+    ) {
+        Ok(found) => found,
+        Err(finding) => return *finding,
     };
-    ev.insert(
-        "servers",
-        servers
-            .iter()
-            .map(|s| json!({"name": s.name, "address": s.address, "axfr": serde_json::to_value(&s.axfr).ok()}))
-            .collect::<Vec<_>>(),
-    );
     let open: Vec<String> = servers
         .iter()
         .filter_map(|s| match &s.axfr {
@@ -96,11 +136,6 @@ pub(super) fn axfr(ctx: &Ctx<'_>) -> Finding {
             }
             _ => None,
         })
-        .collect();
-    let silent: Vec<String> = servers
-        .iter()
-        .filter(|s| matches!(s.axfr, AxfrProbe::NoAnswer { .. }))
-        .map(|s| format!("{} ({})", s.name, s.address))
         .collect();
     if !open.is_empty() {
         return ctx.finding(
