@@ -93,9 +93,10 @@ pub struct ScanArgs {
     /// A PEM file of extra trust anchors (a trust's own CA); repeatable.
     #[arg(long = "ca", value_name = "PEM")]
     pub ca: Vec<PathBuf>,
-    /// Seconds allowed for each connection attempt of the TLS probe, and
-    /// for each step of identifying a discovered service [default: 10 for
-    /// TLS, 5 for discovery].
+    /// Seconds allowed for each connection attempt of the TLS probe, for
+    /// each step of identifying a discovered service, and for each DNS
+    /// question of a domain scan [default: 10 for TLS, 5 for discovery,
+    /// 3 for DNS].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=120))]
     pub timeout: Option<u64>,
     /// Endpoints scanned at once, overall.
