@@ -14,13 +14,25 @@ const READY_WITHIN: Duration = Duration::from_secs(20);
 /// How long a daemon may take to stop after SIGTERM before it is killed.
 const STOP_WITHIN: Duration = Duration::from_secs(5);
 
-/// A port on `ip` that was free a moment ago (bound, then released).
+/// A port on `ip` that was free a moment ago (bound, then released), and
+/// never handed out before in this test binary: tests run in parallel, and
+/// two daemons given the same port would have the second fail to bind
+/// while its readiness check connects to the first.
 pub fn free_port_on(ip: Ipv4Addr) -> u16 {
-    TcpListener::bind((ip, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..100 {
+        let port = TcpListener::bind((ip, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+    panic!("no port on {ip} that this test binary has not handed out already");
 }
 
 /// The path of a program a test needs, or a panic that says which Debian
