@@ -25,6 +25,25 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub http: HttpConfig,
     pub agents: AgentsConfig,
+    pub store: StoreConfig,
+}
+
+/// Where findings live: the embedded SQLite file in `data_dir` (the
+/// default, one collector), or a PostgreSQL database several collectors
+/// share behind one load balancer.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    Sqlite,
+    Postgres(Box<PostgresConfig>),
+}
+
+#[derive(Debug, Clone)]
+pub struct PostgresConfig {
+    /// Parsed from `store.url` (a libpq key=value string or a
+    /// `postgresql://` URL); the password, if any, from `password_file`.
+    pub connect: tokio_postgres::Config,
+    /// At most this many connections per collector.
+    pub pool_size: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -81,7 +100,31 @@ struct RawConfig {
     http: RawHttp,
     #[serde(default)]
     agents: RawAgents,
+    #[serde(default)]
+    store: RawStore,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStore {
+    backend: String,
+    url: Option<String>,
+    password_file: Option<PathBuf>,
+    pool_size: usize,
+}
+
+impl Default for RawStore {
+    fn default() -> Self {
+        RawStore {
+            backend: "sqlite".into(),
+            url: None,
+            password_file: None,
+            pool_size: DEFAULT_POOL_SIZE,
+        }
+    }
+}
+
+pub const DEFAULT_POOL_SIZE: usize = 16;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -198,9 +241,13 @@ impl Config {
             ));
         }
 
+        let store =
+            store_config(&raw.store, base).map_err(|(key, m)| invalid(Some("store"), key, m))?;
+
         Ok(Config {
             file: file.to_owned(),
             data_dir,
+            store,
             ingest: IngestConfig {
                 listen: ingest_listen,
                 server_names: raw.ingest.server_names,
@@ -214,6 +261,61 @@ impl Config {
                 stale_after: Duration::from_secs(stale),
             },
         })
+    }
+}
+
+/// Checks `[store]` without connecting: the URL must parse and the
+/// password file must be readable now, not at the first report.
+fn store_config(
+    raw: &RawStore,
+    base: &Path,
+) -> std::result::Result<StoreConfig, (&'static str, String)> {
+    match raw.backend.as_str() {
+        "sqlite" => {
+            if raw.url.is_some() || raw.password_file.is_some() {
+                return Err(("url", "is only used with backend = \"postgres\"".into()));
+            }
+            Ok(StoreConfig::Sqlite)
+        }
+        "postgres" => {
+            let url = raw.url.as_deref().ok_or((
+                "url",
+                "is required with backend = \"postgres\" (e.g. \"host=127.0.0.1 port=5432 user=trustwatch dbname=trustwatch\")".to_owned(),
+            ))?;
+            let mut connect: tokio_postgres::Config = url.parse().map_err(|e| {
+                (
+                    "url",
+                    format!("`{url}` is not a PostgreSQL connection string: {e}"),
+                )
+            })?;
+            if connect.get_hosts().is_empty() {
+                return Err(("url", format!("`{url}` names no host")));
+            }
+            if connect.get_dbname().is_none() || connect.get_user().is_none() {
+                return Err(("url", format!("`{url}` must name the user and dbname")));
+            }
+            if let Some(pf) = &raw.password_file {
+                let path = base.join(pf);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    (
+                        "password_file",
+                        format!("{} cannot be read: {e}", path.display()),
+                    )
+                })?;
+                connect.password(text.trim_end_matches(['\r', '\n']));
+            }
+            if !(1..=256).contains(&raw.pool_size) {
+                return Err(("pool_size", format!("{} is outside 1..=256", raw.pool_size)));
+            }
+            Ok(StoreConfig::Postgres(Box::new(PostgresConfig {
+                connect,
+                pool_size: raw.pool_size,
+            })))
+        }
+        other => Err((
+            "backend",
+            format!("`{other}` is not one of \"sqlite\" or \"postgres\""),
+        )),
     }
 }
 

@@ -92,6 +92,21 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
+    #[error("PostgreSQL store {database}: cannot {action}: {source}")]
+    Postgres {
+        database: String,
+        action: &'static str,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    #[error("PostgreSQL store {database}: no connection available to {action}: {reason}")]
+    PostgresPool {
+        database: String,
+        action: &'static str,
+        reason: String,
+    },
+
     #[error("store {path} has schema version {found}, newer than this collector understands ({supported}); upgrade the collector")]
     StoreTooNew {
         path: PathBuf,

@@ -57,7 +57,7 @@ impl Collector {
         let server_cert_issued = server.issued;
         let server_cert_not_after = server.not_after;
         let acceptor = TlsAcceptor::from(tls::ingest_server_config(&ca, server)?);
-        let store = Store::open_in(&config.data_dir)?;
+        let store = Store::connect(&config.store, &config.data_dir).await?;
         let metrics = Metrics::new()?;
         let ingest_listener = bind("ingest listener", config.ingest.listen).await?;
         let http_listener = bind("HTTP listener", config.http.listen).await?;

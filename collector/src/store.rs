@@ -1,23 +1,23 @@
-//! The SQLite store: agents, every report as received, and the current
-//! findings per (agent, target, rule).
+//! The store: agents, every report as received, the current findings per
+//! (agent, target, rule) and their history, and the collector's registers
+//! (enrolment and API tokens, exceptions, central policy).
 //!
-//! One writer connection and one reader connection, each behind a mutex and
-//! only ever used from `spawn_blocking`, so SQLite's blocking I/O never
-//! stalls the async runtime. WAL mode lets the reader (metrics scrapes, API
-//! queries) run while the writer commits.
+//! Two backends behind one handle. SQLite (the default) is a file in the
+//! data folder for one collector; PostgreSQL is shared by several
+//! collectors behind one load balancer. Each operation is a method here
+//! that dispatches to `sqlite/` or `postgres/`, so callers never know which
+//! one runs; the logic that is not SQL (what a report changes) is shared.
 
 mod aggregate;
+mod postgres;
 mod query;
-mod schema;
+mod sqlite;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use rusqlite::Connection;
-
-use crate::error::{Error, Result};
+use crate::config::StoreConfig;
+use crate::error::Result;
 
 pub use aggregate::{
     AgentCount, Aggregates, ControlGroup, ExpiryBySite, FindingCount, RuleFailing,
@@ -25,132 +25,101 @@ pub use aggregate::{
 pub use query::{AgentRow, FindingFilter, FindingRow, MAX_FINDINGS_LIMIT};
 pub use write::{IncomingReport, Stored};
 
+pub(crate) use postgres::Postgres;
+pub(crate) use sqlite::Sqlite;
+
 pub const DB_FILE: &str = "trustwatch.db";
 
 /// A handle to the store; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    path: Arc<PathBuf>,
-    writer: Arc<Mutex<Connection>>,
-    reader: Arc<Mutex<Connection>>,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Sqlite(Sqlite),
+    Postgres(Postgres),
 }
 
 impl Store {
+    /// Opens the configured store: SQLite in `data_dir`, or connects to
+    /// PostgreSQL and migrates it.
+    pub async fn connect(config: &StoreConfig, data_dir: &Path) -> Result<Store> {
+        match config {
+            StoreConfig::Sqlite => Store::open_in(data_dir),
+            StoreConfig::Postgres(pg) => Ok(Store {
+                backend: Backend::Postgres(Postgres::connect(pg).await?),
+            }),
+        }
+    }
+
     /// Opens (creating and migrating as needed) `data_dir/trustwatch.db`.
     pub fn open_in(data_dir: &Path) -> Result<Store> {
         Store::open(&data_dir.join(DB_FILE))
     }
 
+    /// Opens a SQLite store at `path`.
     pub fn open(path: &Path) -> Result<Store> {
-        let mut writer = Connection::open(path).map_err(db_err(path, "open"))?;
-        configure(&writer).map_err(db_err(path, "configure"))?;
-        schema::migrate(&mut writer, path)?;
-        let reader = Connection::open(path).map_err(db_err(path, "open"))?;
-        configure(&reader).map_err(db_err(path, "configure"))?;
         Ok(Store {
-            path: Arc::new(path.to_owned()),
-            writer: Arc::new(Mutex::new(writer)),
-            reader: Arc::new(Mutex::new(reader)),
+            backend: Backend::Sqlite(Sqlite::open(path)?),
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the data lives, for messages: the SQLite file or the
+    /// PostgreSQL database's description.
+    pub fn location(&self) -> PathBuf {
+        match &self.backend {
+            Backend::Sqlite(s) => s.path().to_owned(),
+            Backend::Postgres(p) => PathBuf::from(p.describe()),
+        }
+    }
+
+    #[allow(dead_code)] // SKELETON: used by the register modules as they land.
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     /// Stores a report and upserts its findings in one transaction; when
     /// this returns Ok the data is committed.
     pub async fn ingest(&self, report: IncomingReport) -> Result<Stored> {
-        let path = self.path.clone();
-        self.with_writer(move |conn| write::ingest(conn, &path, &report))
-            .await
+        match &self.backend {
+            Backend::Sqlite(s) => s.ingest(report).await,
+            Backend::Postgres(p) => p.ingest(report).await,
+        }
     }
 
     /// Current findings matching `filter`, most severe first.
     pub async fn findings(&self, filter: FindingFilter) -> Result<Vec<FindingRow>> {
-        let path = self.path.clone();
-        self.with_reader(move |conn| query::findings(conn, &path, &filter))
-            .await
+        match &self.backend {
+            Backend::Sqlite(s) => s.findings(filter).await,
+            Backend::Postgres(p) => p.findings(filter).await,
+        }
     }
 
     /// Every agent that has reported, by site and name.
     pub async fn agents(&self) -> Result<Vec<AgentRow>> {
-        let path = self.path.clone();
-        self.with_reader(move |conn| query::agents(conn, &path))
-            .await
+        match &self.backend {
+            Backend::Sqlite(s) => s.agents().await,
+            Backend::Postgres(p) => p.agents().await,
+        }
     }
 
     /// The bounded-cardinality aggregates behind `/metrics`; agents silent
     /// since before `stale_before` (unix seconds) count as stale.
     pub async fn aggregates(&self, stale_before: i64) -> Result<Aggregates> {
-        let path = self.path.clone();
-        self.with_reader(move |conn| aggregate::compute(conn, &path, stale_before))
-            .await
+        match &self.backend {
+            Backend::Sqlite(s) => s.aggregates(stale_before).await,
+            Backend::Postgres(p) => p.aggregates(stale_before).await,
+        }
     }
 
     /// A cheap query proving the database answers (for `/healthz`).
     pub async fn ping(&self) -> Result<()> {
-        let path = self.path.clone();
-        self.with_reader(move |conn| {
-            conn.query_row("SELECT 1", [], |_| Ok(()))
-                .map_err(db_err(&path, "answer a health check"))
-        })
-        .await
-    }
-
-    async fn with_writer<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        blocking(self.writer.clone(), f).await
-    }
-
-    async fn with_reader<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        blocking(self.reader.clone(), f).await
-    }
-}
-
-async fn blocking<T: Send + 'static>(
-    conn: Arc<Mutex<Connection>>,
-    f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(move || {
-        // A panic while holding the lock cannot leave a half-written
-        // transaction behind (SQLite rolls it back), so a poisoned lock is
-        // still safe to use.
-        let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
-    })
-    .await
-    .map_err(|e| Error::Task {
-        what: "store",
-        reason: e.to_string(),
-    })?
-}
-
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    // WAL: readers never block the writer. NORMAL: a commit survives a
-    // process crash; only an OS crash or power loss can lose the last
-    // commits, the trade-off the design asks for.
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    Ok(())
-}
-
-/// Wraps a SQLite error with the store's path and what we were doing.
-pub(crate) fn db_err<'a>(
-    path: &'a Path,
-    action: &'static str,
-) -> impl FnOnce(rusqlite::Error) -> Error + 'a {
-    move |source| Error::Store {
-        path: path.to_owned(),
-        action,
-        source,
+        match &self.backend {
+            Backend::Sqlite(s) => s.ping().await,
+            Backend::Postgres(p) => p.ping().await,
+        }
     }
 }
 

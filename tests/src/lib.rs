@@ -8,6 +8,7 @@ pub mod http;
 pub mod lab;
 pub mod net;
 pub mod pki;
+pub mod postgres;
 pub mod process;
 pub mod promtool;
 pub mod roots;

@@ -112,7 +112,7 @@ async fn report_round_trips_with_typed_rows() {
     );
 
     // The body is kept verbatim with its hash.
-    let conn = rusqlite::Connection::open(store.path()).unwrap();
+    let conn = rusqlite::Connection::open(store.location()).unwrap();
     let (body, sha): (String, String) = conn
         .query_row("SELECT body, body_sha256 FROM reports", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -125,7 +125,7 @@ async fn report_round_trips_with_typed_rows() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, schema::CURRENT);
+    assert_eq!(version, sqlite::schema::CURRENT);
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();

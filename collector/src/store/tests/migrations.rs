@@ -5,7 +5,8 @@ use trustwatch_rules::{Evidence, Status};
 
 use super::{agent, finding, incoming};
 use crate::error::Error;
-use crate::store::{schema, FindingFilter, Store, DB_FILE};
+use crate::store::sqlite::schema;
+use crate::store::{FindingFilter, Store, DB_FILE};
 
 #[test]
 fn a_store_from_a_newer_collector_is_refused() {

@@ -1,0 +1,137 @@
+//! The PostgreSQL backend: the scale-out store several collectors share.
+//!
+//! A deadpool of tokio-postgres connections, bounded by `store.pool_size`.
+//! Every write that must see a consistent agent (its sequence, its
+//! revocation) locks that agent's row first (`SELECT … FOR UPDATE`), so two
+//! collectors receiving the same agent's retries serialise on it instead of
+//! both storing the report.
+
+pub(super) mod schema;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use super::{AgentRow, Aggregates, FindingFilter, FindingRow, IncomingReport, Stored};
+use crate::config::PostgresConfig;
+use crate::error::{Error, Result};
+
+#[derive(Clone)]
+pub(crate) struct Postgres {
+    pool: Pool,
+    describe: std::sync::Arc<str>,
+}
+
+impl std::fmt::Debug for Postgres {
+    // The pool holds the password; only the description is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("database", &self.describe)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Postgres {
+    /// Builds the pool, proves the server answers and migrates the schema.
+    pub(super) async fn connect(config: &PostgresConfig) -> Result<Postgres> {
+        let describe: std::sync::Arc<str> = describe(&config.connect).into();
+        let manager = Manager::from_config(
+            config.connect.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::PostgresPool {
+                database: describe.to_string(),
+                action: "build the connection pool",
+                reason: e.to_string(),
+            })?;
+        let pg = Postgres { pool, describe };
+        let mut client = pg.client("connect").await?;
+        schema::migrate(&mut client, &pg.describe).await?;
+        Ok(pg)
+    }
+
+    /// `user@host:port/dbname`, for messages (never the password).
+    pub(crate) fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    /// A pooled connection; waits for one to be free.
+    pub(crate) async fn client(&self, action: &'static str) -> Result<Object> {
+        self.pool.get().await.map_err(|e| Error::PostgresPool {
+            database: self.describe.to_string(),
+            action,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Wraps a tokio-postgres error with the database and what we were doing.
+    pub(crate) fn err(&self, action: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
+        pg_err(&self.describe, action)
+    }
+
+    pub(super) async fn ingest(&self, _report: IncomingReport) -> Result<Stored> {
+        Err(self.not_yet("store a report"))
+    }
+
+    pub(super) async fn findings(&self, _filter: FindingFilter) -> Result<Vec<FindingRow>> {
+        Err(self.not_yet("query findings"))
+    }
+
+    pub(super) async fn agents(&self) -> Result<Vec<AgentRow>> {
+        Err(self.not_yet("query agents"))
+    }
+
+    pub(super) async fn aggregates(&self, _stale_before: i64) -> Result<Aggregates> {
+        Err(self.not_yet("compute aggregates"))
+    }
+
+    pub(super) async fn ping(&self) -> Result<()> {
+        let client = self.client("answer a health check").await?;
+        client
+            .query_one("SELECT 1", &[])
+            .await
+            .map_err(self.err("answer a health check"))?;
+        Ok(())
+    }
+
+    // SKELETON: replaced as each operation lands (issue 7 work in progress).
+    fn not_yet(&self, action: &'static str) -> Error {
+        Error::PostgresPool {
+            database: self.describe.to_string(),
+            action,
+            reason: "not implemented for PostgreSQL yet".into(),
+        }
+    }
+}
+
+pub(crate) fn pg_err(
+    describe: &str,
+    action: &'static str,
+) -> impl FnOnce(tokio_postgres::Error) -> Error {
+    let database = describe.to_owned();
+    move |source| Error::Postgres {
+        database,
+        action,
+        source,
+    }
+}
+
+fn describe(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "?".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{host}:{port}/{}",
+        config.get_user().unwrap_or("?"),
+        config.get_dbname().unwrap_or("?")
+    )
+}

@@ -1,0 +1,223 @@
+//! Schema migrations, numbered by `PRAGMA user_version`. A migration is
+//! appended, never edited: stores in the field have run the old ones.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::db_err;
+use crate::error::{Error, Result};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: agents, reports as received, current findings.
+    r#"
+    CREATE TABLE agents (
+        name             TEXT PRIMARY KEY,
+        site             TEXT NOT NULL,
+        cert_fingerprint TEXT NOT NULL,
+        first_seen       INTEGER NOT NULL,
+        last_seen        INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE reports (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent            TEXT NOT NULL REFERENCES agents(name),
+        site             TEXT NOT NULL,
+        cert_fingerprint TEXT NOT NULL,
+        received_at      INTEGER NOT NULL,
+        scanned_at       INTEGER NOT NULL,
+        baseline_id      TEXT NOT NULL,
+        baseline_version TEXT NOT NULL,
+        vantage          TEXT,
+        body             TEXT NOT NULL,
+        body_sha256      TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX reports_by_agent ON reports(agent, received_at);
+    CREATE INDEX reports_by_body ON reports(agent, body_sha256);
+
+    CREATE TABLE findings (
+        agent          TEXT NOT NULL,
+        site           TEXT NOT NULL,
+        target         TEXT NOT NULL,
+        rule_id        TEXT NOT NULL,
+        status         TEXT NOT NULL,
+        severity       TEXT NOT NULL,
+        title          TEXT NOT NULL,
+        summary        TEXT NOT NULL,
+        evidence       TEXT NOT NULL,
+        controls       TEXT NOT NULL,
+        -- evidence.not_after as unix seconds, so the earliest expiry per
+        -- site is one indexed MIN() instead of parsing JSON per scrape.
+        cert_not_after INTEGER,
+        first_seen     INTEGER NOT NULL,
+        last_seen      INTEGER NOT NULL,
+        last_changed   INTEGER NOT NULL,
+        report_id      INTEGER NOT NULL REFERENCES reports(id),
+        PRIMARY KEY (agent, target, rule_id)
+    ) STRICT;
+    CREATE INDEX findings_by_site_status ON findings(site, status);
+    CREATE INDEX findings_by_rule_status ON findings(rule_id, status);
+    "#,
+    // 2: the estate-scale collector (issue 7): enrolment and revocation,
+    // report ids and sequences, history as state changes, per-scan
+    // summaries, API tokens, exceptions and central policy. The same
+    // tables as postgres/schema.rs, in SQLite's types.
+    r#"
+    ALTER TABLE agents ADD COLUMN enrolled_at INTEGER;
+    ALTER TABLE agents ADD COLUMN enrol_token TEXT;
+    ALTER TABLE agents ADD COLUMN cert_not_after INTEGER;
+    ALTER TABLE agents ADD COLUMN revoked_at INTEGER;
+    ALTER TABLE agents ADD COLUMN revoked_reason TEXT;
+    -- Any authenticated request (report, policy fetch, renewal).
+    ALTER TABLE agents ADD COLUMN last_contact INTEGER;
+    ALTER TABLE agents ADD COLUMN last_sequence INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE agents ADD COLUMN policy_version INTEGER;
+
+    -- The agent's own id for the report and its per-agent sequence.
+    ALTER TABLE reports ADD COLUMN report_uid TEXT;
+    ALTER TABLE reports ADD COLUMN sequence INTEGER;
+    -- Bodies older than the retention period are emptied (the summary and
+    -- the digest stay); this records when.
+    ALTER TABLE reports ADD COLUMN body_pruned_at INTEGER;
+    CREATE UNIQUE INDEX reports_by_uid ON reports(agent, report_uid);
+    CREATE INDEX reports_by_received ON reports(received_at);
+
+    -- A finding that stopped failing: when (NULL while failing or never failed).
+    ALTER TABLE findings ADD COLUMN resolved_at INTEGER;
+    CREATE INDEX findings_by_target ON findings(target);
+    CREATE INDEX findings_by_last_seen ON findings(last_seen);
+
+    -- Sequence numbers an agent skipped (its spool dropped reports).
+    CREATE TABLE sequence_gaps (
+        agent        TEXT NOT NULL,
+        first_missing INTEGER NOT NULL,
+        last_missing  INTEGER NOT NULL,
+        detected_at  INTEGER NOT NULL,
+        report_id    INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX sequence_gaps_by_agent ON sequence_gaps(agent, detected_at);
+
+    -- History: one row per change of a finding's status; from_status is
+    -- NULL when first seen, to_status 'absent' when no longer reported.
+    CREATE TABLE finding_changes (
+        id          INTEGER PRIMARY KEY,
+        agent       TEXT NOT NULL,
+        site        TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        rule_id     TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        from_status TEXT,
+        to_status   TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        report_id   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX finding_changes_by_key ON finding_changes(agent, target, rule_id, at);
+    CREATE INDEX finding_changes_by_time ON finding_changes(at);
+
+    -- One row per stored report: what a year of history is mostly made of.
+    CREATE TABLE scan_summaries (
+        report_id      INTEGER PRIMARY KEY,
+        agent          TEXT NOT NULL,
+        site           TEXT NOT NULL,
+        scanned_at     INTEGER NOT NULL,
+        received_at    INTEGER NOT NULL,
+        targets        INTEGER NOT NULL,
+        pass           INTEGER NOT NULL,
+        fail           INTEGER NOT NULL,
+        error          INTEGER NOT NULL,
+        not_applicable INTEGER NOT NULL,
+        fail_critical  INTEGER NOT NULL,
+        fail_high      INTEGER NOT NULL,
+        fail_medium    INTEGER NOT NULL,
+        fail_low       INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX scan_summaries_by_site_time ON scan_summaries(site, scanned_at);
+
+    -- Enrolment tokens: only the secret's SHA-256 is kept.
+    CREATE TABLE enrol_tokens (
+        id            TEXT PRIMARY KEY,
+        secret_sha256 TEXT NOT NULL,
+        site          TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        max_uses      INTEGER NOT NULL,
+        uses          INTEGER NOT NULL DEFAULT 0,
+        revoked_at    INTEGER
+    ) STRICT;
+
+    -- API tokens with a role: admin, analyst or auditor.
+    CREATE TABLE api_tokens (
+        id            TEXT PRIMARY KEY,
+        secret_sha256 TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER,
+        revoked_at    INTEGER,
+        last_used     INTEGER
+    ) STRICT;
+
+    -- Accepted risks: change how a finding is reported, never the finding.
+    CREATE TABLE exceptions (
+        id                   INTEGER PRIMARY KEY,
+        site                 TEXT,
+        rule_id              TEXT NOT NULL,
+        target               TEXT NOT NULL,
+        owner                TEXT NOT NULL,
+        siro_accepted_on     TEXT NOT NULL,
+        compensating_control TEXT NOT NULL,
+        reason               TEXT NOT NULL,
+        expires_at           INTEGER NOT NULL,
+        created_at           INTEGER NOT NULL,
+        created_by           TEXT NOT NULL,
+        withdrawn_at         INTEGER
+    ) STRICT;
+    CREATE INDEX exceptions_by_rule ON exceptions(rule_id, target);
+
+    -- Central scan policy per site, as JSON; version rises on every change.
+    CREATE TABLE policies (
+        site       TEXT PRIMARY KEY,
+        version    INTEGER NOT NULL,
+        body       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+    ) STRICT;
+
+    -- Who changed the registers (tokens, revocations, exceptions, policy).
+    CREATE TABLE admin_events (
+        id      INTEGER PRIMARY KEY,
+        at      INTEGER NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail  TEXT NOT NULL
+    ) STRICT;
+    "#,
+];
+
+/// The schema version this build writes.
+pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let err = |action| db_err(path, action);
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err("read the schema version"))?;
+    if found > CURRENT {
+        return Err(Error::StoreTooNew {
+            path: path.to_owned(),
+            found,
+            supported: CURRENT,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        // Each step and its version bump commit together, so an
+        // interrupted upgrade resumes at the step that failed.
+        let tx = conn.transaction().map_err(err("begin a migration"))?;
+        tx.execute_batch(sql).map_err(err("apply a migration"))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(err("record the schema version"))?;
+        tx.commit().map_err(err("commit a migration"))?;
+    }
+    Ok(())
+}
