@@ -74,17 +74,7 @@ impl PgServer {
     fn wait_ready(&self, limit: Duration) {
         let started = Instant::now();
         while started.elapsed() < limit {
-            let out = run_bounded(
-                Command::new(self.bin.join("pg_isready")).args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    USER,
-                ]),
-                Duration::from_secs(10),
-            );
+            let out = run_bounded(&mut self.client("pg_isready"), Duration::from_secs(10));
             if out.status.success() {
                 return;
             }
@@ -93,20 +83,16 @@ impl PgServer {
         panic!("PostgreSQL on 127.0.0.1:{} did not become ready", self.port);
     }
 
+    /// A client tool (psql, createdb, pg_isready) aimed at this server.
+    fn client(&self, tool: &str) -> Command {
+        let mut cmd = Command::new(self.bin.join(tool));
+        cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER]);
+        cmd
+    }
+
     /// Creates an empty database and returns the collector's `store.url` for it.
     pub fn create_database(&self, name: &str) -> String {
-        let out = run_bounded(
-            Command::new(self.bin.join("createdb")).args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                USER,
-                name,
-            ]),
-            Duration::from_secs(30),
-        );
+        let out = run_bounded(self.client("createdb").arg(name), Duration::from_secs(30));
         assert!(
             out.status.success(),
             "createdb {name} failed: {}",
@@ -126,21 +112,8 @@ impl PgServer {
     /// Runs one SQL statement with psql and returns its unaligned output.
     pub fn psql(&self, dbname: &str, sql: &str) -> String {
         let out = run_bounded(
-            Command::new(self.bin.join("psql")).args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                USER,
-                "-d",
-                dbname,
-                "-At",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                sql,
-            ]),
+            self.client("psql")
+                .args(["-d", dbname, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]),
             Duration::from_secs(60),
         );
         assert!(
