@@ -49,6 +49,66 @@ impl RejectReason {
     }
 }
 
+/// Why a request was refused for who sent it (not for what it carried),
+/// as the `reason` label of `trustwatch_collector_auth_refusals_total`.
+/// A closed set: the label can never grow with the estate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthRefusal {
+    /// An ingest request without a client certificate.
+    NoClientCertificate,
+    /// A client certificate the collector CA did not issue.
+    UnknownCa,
+    /// A chain-valid certificate that is expired or not yet valid, or
+    /// otherwise refused at the handshake.
+    BadCertificate,
+    /// A certificate issued to an agent that has since been revoked.
+    Revoked,
+    /// A report whose `agent` is not the name in the client certificate.
+    IdentityMismatch,
+    /// A report id reused with a different body, or an older sequence.
+    ReplayedReport,
+    /// An enrolment token that does not exist or whose secret is wrong.
+    TokenInvalid,
+    TokenExpired,
+    TokenUsedUp,
+    /// A missing, unknown, expired or revoked API token.
+    ApiTokenInvalid,
+    /// A valid API token whose role does not allow the request.
+    RoleForbidden,
+}
+
+impl AuthRefusal {
+    pub const ALL: [AuthRefusal; 11] = [
+        AuthRefusal::NoClientCertificate,
+        AuthRefusal::UnknownCa,
+        AuthRefusal::BadCertificate,
+        AuthRefusal::Revoked,
+        AuthRefusal::IdentityMismatch,
+        AuthRefusal::ReplayedReport,
+        AuthRefusal::TokenInvalid,
+        AuthRefusal::TokenExpired,
+        AuthRefusal::TokenUsedUp,
+        AuthRefusal::ApiTokenInvalid,
+        AuthRefusal::RoleForbidden,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthRefusal::NoClientCertificate => "no_client_certificate",
+            AuthRefusal::UnknownCa => "unknown_ca",
+            AuthRefusal::BadCertificate => "bad_certificate",
+            AuthRefusal::Revoked => "revoked",
+            AuthRefusal::IdentityMismatch => "identity_mismatch",
+            AuthRefusal::ReplayedReport => "replayed_report",
+            AuthRefusal::TokenInvalid => "token_invalid",
+            AuthRefusal::TokenExpired => "token_expired",
+            AuthRefusal::TokenUsedUp => "token_used_up",
+            AuthRefusal::ApiTokenInvalid => "api_token_invalid",
+            AuthRefusal::RoleForbidden => "role_forbidden",
+        }
+    }
+}
+
 /// The collector's own health metrics.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -56,6 +116,7 @@ pub struct Metrics {
     pub reports_ingested: IntCounter,
     pub findings_ingested: IntCounter,
     rejected: IntCounterVec,
+    auth_refusals: IntCounterVec,
     pub ingest_duration: Histogram,
     scrape_duration: Gauge,
 }
@@ -78,6 +139,13 @@ impl Metrics {
             ),
             &["reason"],
         )?;
+        let auth_refusals = IntCounterVec::new(
+            Opts::new(
+                "trustwatch_collector_auth_refusals_total",
+                "Requests refused for who sent them (certificate, revocation, identity, token, role) since the collector started, by reason.",
+            ),
+            &["reason"],
+        )?;
         let ingest_duration = Histogram::with_opts(HistogramOpts::new(
             "trustwatch_collector_ingest_duration_seconds",
             "Time to read, validate and durably store one report upload.",
@@ -89,6 +157,7 @@ impl Metrics {
         registry.register(Box::new(reports_ingested.clone()))?;
         registry.register(Box::new(findings_ingested.clone()))?;
         registry.register(Box::new(rejected.clone()))?;
+        registry.register(Box::new(auth_refusals.clone()))?;
         registry.register(Box::new(ingest_duration.clone()))?;
         registry.register(Box::new(scrape_duration.clone()))?;
         // Every reason is exported from the start, so a rate() over a
@@ -96,11 +165,15 @@ impl Metrics {
         for reason in RejectReason::ALL {
             rejected.with_label_values(&[reason.as_str()]);
         }
+        for reason in AuthRefusal::ALL {
+            auth_refusals.with_label_values(&[reason.as_str()]);
+        }
         Ok(Metrics {
             registry,
             reports_ingested,
             findings_ingested,
             rejected,
+            auth_refusals,
             ingest_duration,
             scrape_duration,
         })
@@ -112,6 +185,19 @@ impl Metrics {
 
     pub fn rejected(&self, reason: RejectReason) -> u64 {
         self.rejected.with_label_values(&[reason.as_str()]).get()
+    }
+
+    /// Counts one refusal; the caller logs the one tracing event.
+    pub fn refuse(&self, reason: AuthRefusal) {
+        self.auth_refusals
+            .with_label_values(&[reason.as_str()])
+            .inc();
+    }
+
+    pub fn refused(&self, reason: AuthRefusal) -> u64 {
+        self.auth_refusals
+            .with_label_values(&[reason.as_str()])
+            .get()
     }
 
     /// Renders the full exposition: posture from `aggregates` plus health.
