@@ -144,6 +144,6 @@ async fn a_scrape_after_failing_findings_passes_promtool_without_lint_warnings()
     let families = text.lines().filter(|l| l.starts_with("# HELP ")).count();
     let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
     assert_eq!(families, types);
-    assert_eq!(families, 12, "{text}");
+    assert_eq!(families, 13, "{text}");
     h.stop().await;
 }
