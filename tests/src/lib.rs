@@ -6,6 +6,7 @@
 pub mod dnslab;
 pub mod http;
 pub mod lab;
+pub mod load;
 pub mod net;
 pub mod pki;
 pub mod postgres;
