@@ -148,13 +148,18 @@ pub struct Collector {
 impl Collector {
     /// Writes a config under `dir` and starts the collector.
     pub fn start(dir: &Path) -> Collector {
+        Collector::start_limited(dir, 8 * 1024 * 1024)
+    }
+
+    /// As `start`, refusing reports above `max_report_bytes`.
+    pub fn start_limited(dir: &Path, max_report_bytes: u64) -> Collector {
         let ingest = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let config = dir.join("collector.toml");
         fs::write(
             &config,
             format!(
-                "data_dir = \"data\"\n\n[ingest]\nlisten = \"{ingest}\"\nserver_names = [\"localhost\"]\nmax_report_bytes = 8388608\n\n[http]\nlisten = \"{http}\"\n\n[agents]\nstale_after_secs = 86400\n"
+                "data_dir = \"data\"\n\n[ingest]\nlisten = \"{ingest}\"\nserver_names = [\"localhost\"]\nmax_report_bytes = {max_report_bytes}\n\n[http]\nlisten = \"{http}\"\n\n[agents]\nstale_after_secs = 86400\n"
             ),
         )
         .expect("write collector config");
@@ -169,7 +174,14 @@ impl Collector {
         c
     }
 
-    fn restart(&mut self) {
+    /// SIGKILL: no shutdown, no drain, whatever was in flight is cut off.
+    pub fn kill(&mut self) {
+        // `Child`'s drop sends SIGKILL and reaps it.
+        self.child.take();
+    }
+
+    /// Starts `serve` again on the same config (after `kill`).
+    pub fn restart(&mut self) {
         let child = Command::new(binary("trustwatch-collector"))
             .arg("serve")
             .arg("--config")
@@ -204,6 +216,10 @@ impl Collector {
             "agent-cert failed: {}",
             String::from_utf8_lossy(&result.stderr)
         );
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
     }
 
     pub fn ca_pem(&self) -> PathBuf {
