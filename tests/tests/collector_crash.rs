@@ -127,8 +127,8 @@ fn acknowledged_reports_survive_sigkill_and_none_is_stored_twice() {
         stored.values().all(|&n| n == 1),
         "a report was stored twice"
     );
-    for a in 0..AGENTS {
-        for seq in 1..=stopped_at[a].min(MAX_SEQUENCE) {
+    for (a, stopped) in stopped_at.iter().enumerate() {
+        for seq in 1..=(*stopped).min(MAX_SEQUENCE) {
             assert_eq!(stored.get(&(a, seq)), Some(&1), "report {a}/{seq} lost");
         }
     }
