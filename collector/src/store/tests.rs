@@ -312,4 +312,5 @@ async fn the_same_body_twice_is_stored_once() {
 }
 
 mod aggregates;
+mod counts;
 mod migrations;

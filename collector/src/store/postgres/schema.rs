@@ -175,6 +175,49 @@ const MIGRATIONS: &[&str] = &[
         detail  TEXT NOT NULL
     );
     "#,
+    // 2: as SQLite's migration 3: current findings counted per (site, rule,
+    // severity, status), kept exact by a row trigger in the same
+    // transaction as every write.
+    r#"
+    CREATE TABLE finding_counts (
+        site     TEXT NOT NULL,
+        rule_id  TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status   TEXT NOT NULL,
+        n        BIGINT NOT NULL,
+        PRIMARY KEY (site, rule_id, severity, status)
+    );
+    INSERT INTO finding_counts (site, rule_id, severity, status, n)
+        SELECT site, rule_id, severity, status, COUNT(*) FROM findings
+        GROUP BY site, rule_id, severity, status;
+
+    CREATE FUNCTION trustwatch_count_findings() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            UPDATE finding_counts SET n = n - 1
+            WHERE site = OLD.site AND rule_id = OLD.rule_id
+              AND severity = OLD.severity AND status = OLD.status;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO finding_counts (site, rule_id, severity, status, n)
+            VALUES (NEW.site, NEW.rule_id, NEW.severity, NEW.status, 1)
+            ON CONFLICT (site, rule_id, severity, status)
+            DO UPDATE SET n = finding_counts.n + 1;
+        END IF;
+        RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql;
+
+    CREATE TRIGGER finding_counts_insert_delete AFTER INSERT OR DELETE ON findings
+        FOR EACH ROW EXECUTE FUNCTION trustwatch_count_findings();
+    CREATE TRIGGER finding_counts_update AFTER UPDATE ON findings
+        FOR EACH ROW
+        WHEN (OLD.site IS DISTINCT FROM NEW.site OR OLD.rule_id IS DISTINCT FROM NEW.rule_id
+              OR OLD.severity IS DISTINCT FROM NEW.severity OR OLD.status IS DISTINCT FROM NEW.status)
+        EXECUTE FUNCTION trustwatch_count_findings();
+
+    CREATE INDEX findings_by_rule_site_expiry ON findings(rule_id, site, cert_not_after);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -193,6 +193,51 @@ const MIGRATIONS: &[&str] = &[
         detail  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 3: current findings counted per (site, rule, severity, status), kept
+    // exact by triggers in the same transaction as every write, so a
+    // /metrics scrape reads a few hundred rows instead of grouping millions.
+    // A key whose count falls to 0 stays (and is skipped when read).
+    r#"
+    CREATE TABLE finding_counts (
+        site     TEXT NOT NULL,
+        rule_id  TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status   TEXT NOT NULL,
+        n        INTEGER NOT NULL,
+        PRIMARY KEY (site, rule_id, severity, status)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO finding_counts (site, rule_id, severity, status, n)
+        SELECT site, rule_id, severity, status, COUNT(*) FROM findings
+        GROUP BY site, rule_id, severity, status;
+
+    CREATE TRIGGER finding_counts_insert AFTER INSERT ON findings BEGIN
+        INSERT INTO finding_counts (site, rule_id, severity, status, n)
+        VALUES (NEW.site, NEW.rule_id, NEW.severity, NEW.status, 1)
+        ON CONFLICT (site, rule_id, severity, status) DO UPDATE SET n = n + 1;
+    END;
+
+    CREATE TRIGGER finding_counts_delete AFTER DELETE ON findings BEGIN
+        UPDATE finding_counts SET n = n - 1
+        WHERE site = OLD.site AND rule_id = OLD.rule_id
+          AND severity = OLD.severity AND status = OLD.status;
+    END;
+
+    CREATE TRIGGER finding_counts_update AFTER UPDATE OF site, rule_id, severity, status
+    ON findings
+    WHEN OLD.site IS NOT NEW.site OR OLD.rule_id IS NOT NEW.rule_id
+      OR OLD.severity IS NOT NEW.severity OR OLD.status IS NOT NEW.status
+    BEGIN
+        UPDATE finding_counts SET n = n - 1
+        WHERE site = OLD.site AND rule_id = OLD.rule_id
+          AND severity = OLD.severity AND status = OLD.status;
+        INSERT INTO finding_counts (site, rule_id, severity, status, n)
+        VALUES (NEW.site, NEW.rule_id, NEW.severity, NEW.status, 1)
+        ON CONFLICT (site, rule_id, severity, status) DO UPDATE SET n = n + 1;
+    END;
+
+    -- The earliest certificate expiry per site is one index range per site.
+    CREATE INDEX findings_by_rule_site_expiry ON findings(rule_id, site, cert_not_after);
+    "#,
 ];
 
 /// The schema version this build writes.
