@@ -169,7 +169,10 @@ impl Collector {
         c
     }
 
-    fn restart(&mut self) {
+    /// Starts the collector again on the same ports and data (after
+    /// [`Collector::stop`], or to replace a running one).
+    pub fn restart(&mut self) {
+        self.child = None;
         let child = Command::new(binary("trustwatch-collector"))
             .arg("serve")
             .arg("--config")
@@ -187,6 +190,11 @@ impl Collector {
             self.ingest,
             self.http
         );
+    }
+
+    /// Stops the collector (SIGKILL); its ports close, its data stays.
+    pub fn stop(&mut self) {
+        self.child = None;
     }
 
     /// Issues an agent certificate into `out` with `agent-cert`.
