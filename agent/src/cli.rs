@@ -31,6 +31,10 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Run as a daemon: scan on a schedule and upload reports to the collector.
     Run(RunArgs),
+    /// Join a collector with an enrolment token: make this agent's key,
+    /// get its certificate, and write agent.key, agent.crt, ca.crt and (if
+    /// absent) agent.toml.
+    Enrol(EnrolArgs),
     /// Manage the offline advisory index that `scan --packages` matches
     /// installed packages against.
     #[command(subcommand)]
@@ -243,6 +247,20 @@ pub struct DiscoveryArgs {
     /// SNMP community to try; repeatable [default: public].
     #[arg(long = "snmp-community", value_name = "NAME")]
     pub snmp_community: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrolArgs {
+    /// The token `trustwatch-collector token create` printed (`twe1_…`).
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
+    /// The name to enrol as: 1 to 64 letters, digits, '.', '_' or '-'
+    /// [default: this host's name].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The folder to write the key, certificates and agent.toml into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

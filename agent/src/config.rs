@@ -7,6 +7,7 @@ mod discovery;
 mod domains;
 mod packages;
 mod raw;
+mod spool;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use self::raw::RawConfig;
 use crate::discover::DiscoveryPlan;
 use crate::domains::DomainPlan;
 use crate::error::{Error, Result};
+use crate::identity::CertInfo;
 use crate::patching::PackagePlan;
 use crate::pem;
 use crate::probe::http::HttpCheck;
@@ -30,6 +32,8 @@ use crate::scan::{self, Schedule};
 use crate::starttls::StarttlsChoice;
 use crate::target::Target;
 use crate::upload::Collector;
+
+pub use self::spool::SpoolConfig;
 
 pub const INTERVAL_SECS: std::ops::RangeInclusive<i64> = 10..=604_800;
 pub const DEFAULT_INTERVAL_SECS: i64 = 3600;
@@ -57,6 +61,24 @@ pub struct Config {
     pub packages: Option<PackagePlan>,
     /// The `[domains]` checks.
     pub domains: Option<DomainPlan>,
+    /// The files of the agent's identity, which renewal replaces.
+    pub identity_files: IdentityFiles,
+    /// The name the agent was enrolled as: its certificate's CN (else
+    /// `[agent] name`, else the host name). Stamped on every report.
+    pub enrolled_name: String,
+    /// The client certificate's name and lifetime (`None` if it does not
+    /// parse as X.509, which the TLS library then refuses anyway).
+    pub cert: Option<CertInfo>,
+    /// `[spool]`.
+    pub spool: SpoolConfig,
+}
+
+/// Where the collector's CA and the agent's certificate and key live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Config {
@@ -158,8 +180,13 @@ impl Validator<'_> {
         let roots =
             pem::certificates(&ca_path).map_err(|e| self.pem_error(&c.ca, "collector.ca", e))?;
         let cert_path = self.path(&c.cert);
+        // A renewal cut short by a crash is finished (or undone) before the
+        // identity is read, so the certificate and key read here belong
+        // together.
+        crate::renew::finish_pending(&cert_path, &self.path(&c.key));
         let cert = pem::certificates(&cert_path)
             .map_err(|e| self.pem_error(&c.cert, "collector.cert", e))?;
+        let cert_info = cert.first().and_then(CertInfo::of);
         let key_path = self.path(&c.key);
         let key =
             pem::private_key(&key_path).map_err(|e| self.pem_error(&c.key, "collector.key", e))?;
@@ -289,22 +316,24 @@ impl Validator<'_> {
             .map(|p| self.packages(p))
             .transpose()?;
         let domains = raw.domains.as_ref().map(|d| self.domains(d)).transpose()?;
-        if tls.is_empty() && discovery.is_empty() && packages.is_none() && domains.is_none() {
-            return Err(Error::Config {
-                file: self.file.to_owned(),
-                line: toml_location::line_of(self.text, self.text.len()),
-                key: "tls".into(),
-                problem: "nothing to scan: add at least one [[tls]] table with a target, a [[discovery]] table with hosts, a [packages] table or a [domains] table".into(),
-            });
-        }
-
+        // A config with nothing to scan is valid: an enrolled agent may
+        // scan only what its site's central policy adds. The daemon says so
+        // in its log each cycle that finds nothing to scan.
+        let spool = self.spool(&raw.spool)?;
+        let agent_name = raw
+            .agent
+            .name
+            .map(Spanned::into_inner)
+            .filter(|n| !n.trim().is_empty());
+        let enrolled_name = cert_info
+            .as_ref()
+            .and_then(|c| c.common_name.clone())
+            .or_else(|| agent_name.clone())
+            .or_else(scan::local_host_name)
+            .unwrap_or_else(|| "agent".into());
         Ok(Config {
             file: self.file.to_owned(),
-            agent_name: raw
-                .agent
-                .name
-                .map(Spanned::into_inner)
-                .filter(|n| !n.trim().is_empty()),
+            agent_name,
             collector,
             interval: Duration::from_secs(interval),
             limits: Limits::with_timeout(Duration::from_secs(timeout)),
@@ -317,6 +346,14 @@ impl Validator<'_> {
             discovery,
             packages,
             domains,
+            identity_files: IdentityFiles {
+                ca: ca_path,
+                cert: cert_path,
+                key: key_path,
+            },
+            enrolled_name,
+            cert: cert_info,
+            spool,
         })
     }
 }

@@ -267,7 +267,7 @@ impl DomainPlan {
 }
 
 /// A domain as written, checked and normalised.
-fn domain_name(text: &str) -> Result<String, String> {
+pub(crate) fn domain_name(text: &str) -> Result<String, String> {
     let name = text.trim().trim_end_matches('.').to_ascii_lowercase();
     let valid = !name.is_empty()
         && name.len() <= 253

@@ -78,6 +78,10 @@ pub enum Error {
     #[error("upload to {url} failed: {problem}")]
     Upload { url: String, problem: String },
 
+    /// The spool folder cannot be used; the message names the file.
+    #[error(transparent)]
+    Spool(crate::spool::SpoolError),
+
     /// Rendering the report failed (a serialiser bug, not bad input).
     #[error("the report could not be serialised: {0}")]
     Render(#[from] serde_json::Error),

@@ -8,10 +8,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use trustwatch_agent::advisories::Index;
-use trustwatch_agent::cli::{AdvisoriesCommand, Cli, Command, RunArgs, ScanArgs, ScanPlan};
+use trustwatch_agent::cli::{
+    AdvisoriesCommand, Cli, Command, EnrolArgs, RunArgs, ScanArgs, ScanPlan,
+};
 use trustwatch_agent::config::Config;
 use trustwatch_agent::daemon::Daemon;
 use trustwatch_agent::discover::Progress as Discovery;
+use trustwatch_agent::enrol::{self, Token};
+use trustwatch_agent::net::Resolver;
 use trustwatch_agent::output::{self, Format};
 use trustwatch_agent::progress;
 
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Scan(args) => scan(&args).await,
             Command::Run(args) => run(&args).await,
+            Command::Enrol(args) => enrol(&args).await,
             Command::Advisories(cmd) => advisories(&cmd),
         }
     })
@@ -158,14 +163,74 @@ async fn run(args: &RunArgs) -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(e, BAD_INPUT),
     };
-    let daemon = Daemon::new(config);
+    let daemon = match Daemon::new(config) {
+        Ok(daemon) => daemon,
+        Err(e) => return fail(e, BAD_INPUT),
+    };
     if args.once {
-        return match daemon.cycle().await {
-            Ok(_) => ExitCode::SUCCESS,
+        return match daemon.once().await {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e, 1),
         };
     }
     daemon.run(shutdown_signal()).await;
+    ExitCode::SUCCESS
+}
+
+/// `enrol TOKEN`: exit 0 enrolled, 2 for a malformed token or name, 1 for
+/// a refusal or a failure on the way.
+async fn enrol(args: &EnrolArgs) -> ExitCode {
+    let token = match Token::decode(&args.token) {
+        Ok(token) => token,
+        Err(e) => return fail(e, BAD_INPUT),
+    };
+    let name = match args
+        .name
+        .clone()
+        .or_else(trustwatch_agent::scan::local_host_name)
+    {
+        Some(name) => name,
+        None => {
+            return fail(
+                "this host has no name to enrol as: give one with --name",
+                BAD_INPUT,
+            )
+        }
+    };
+    let result = enrol::enrol(
+        &token,
+        &name,
+        &args.dir,
+        &Resolver::system(),
+        enrol::ENROL_TIMEOUT,
+    )
+    .await;
+    let done = match result {
+        Ok(done) => done,
+        Err(e) => return fail(&e, if e.is_usage() { BAD_INPUT } else { 1 }),
+    };
+    println!(
+        "enrolled as {:?} at site {:?} with {}",
+        done.agent, done.site, token.url
+    );
+    for path in &done.written {
+        println!("wrote {}", path.display());
+    }
+    match &done.config_written {
+        Some(path) => println!(
+            "wrote {} (add targets to it, or let the site's central policy add them)",
+            path.display()
+        ),
+        None => println!(
+            "kept {} as it was; check that its [collector] section points at the files above",
+            done.config.display()
+        ),
+    }
+    let expiry = done
+        .not_after
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| done.not_after.to_string());
+    println!("the certificate expires {expiry}; `trustwatch-agent run` renews it before then");
     ExitCode::SUCCESS
 }
 

@@ -123,6 +123,11 @@ pub fn report(ctx: &ProbeContext, vantage: Option<String>, findings: Vec<Finding
         findings,
         services: Vec::new(),
         data_sources: Vec::new(),
+        // Stamped by the daemon when it spools the report; `scan` leaves
+        // them out.
+        agent: None,
+        report_id: None,
+        sequence: None,
     }
 }
 

@@ -83,6 +83,29 @@ async fn once_uploads_the_report_over_mutual_tls() {
 
     let report: Report = serde_json::from_slice(&posts[0].body).expect("body is a Report");
     assert_eq!(report.vantage.as_deref(), Some("demo-agent"));
+    // Stamped for delivery: the certificate's name, a fresh id, sequence 1.
+    assert_eq!(report.agent.as_deref(), Some("agent"));
+    assert_eq!(report.sequence, Some(1));
+    let id = report.report_id.as_deref().unwrap_or_default();
+    assert!(
+        id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        "{id:?}"
+    );
+    // The policy was asked for first (the stand-in has none: 404).
+    assert_eq!(received[0].method, "GET");
+    assert_eq!(received[0].path, "/api/v1/policy");
+    // Delivered: the spool beside the config is empty again.
+    let spool = pki.dir.path().join("spool");
+    let waiting = std::fs::read_dir(&spool)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .filter(|e| e.file_name() != "state.json")
+        .count();
+    assert_eq!(waiting, 0);
     assert_eq!(
         report.tool.as_ref().map(|t| t.name.as_str()),
         Some("trustwatch-agent")
@@ -139,6 +162,41 @@ async fn once_exits_1_when_the_collector_is_unreachable() {
         "{}",
         stderr(&out)
     );
+    // The report waits in the spool for the next run, and the next run
+    // sends it first.
+    assert!(
+        stderr(&out).contains("the report stays in the spool"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(pki
+        .dir
+        .path()
+        .join("spool")
+        .join("00000000000000000001.json")
+        .is_file());
+}
+
+#[tokio::test]
+async fn once_sends_what_an_earlier_run_spooled_first() {
+    let pki = Pki::new();
+    let server = pki.good_leaf();
+    pki.client("agent");
+    let down = format!("https://127.0.0.1:{}", free_port());
+    let target = format!("127.0.0.1:{}", free_port());
+    let out = run_once(pki.dir.path(), &config(&down, &target)).await;
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
+
+    let collector = FakeCollector::start(&server.cert, &server.key, &pki.ca_cert).await;
+    let out = run_once(pki.dir.path(), &config(&collector.url(), &target)).await;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let sequences: Vec<Option<u64>> = collector
+        .received()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| serde_json::from_slice::<Report>(&r.body).unwrap().sequence)
+        .collect();
+    assert_eq!(sequences, [Some(1), Some(2)]);
 }
 
 #[tokio::test]
@@ -190,14 +248,14 @@ async fn daemon_uploads_then_stops_promptly_on_shutdown() {
         config(&collector.url(), &target).replace("interval_secs = 3600", "interval_secs = 10");
     let file = pki.path("agent.toml");
     std::fs::write(&file, text).unwrap();
-    let daemon = Daemon::new(Config::load(&file).unwrap());
+    let daemon = Daemon::new(Config::load(&file).unwrap()).unwrap();
 
     // Shut down once the first report has arrived: the loop must then stop
     // during its 10 s sleep instead of starting another cycle.
     let received = collector.received.clone();
     let shutdown = async move {
         for _ in 0..400 {
-            if !received.lock().unwrap().is_empty() {
+            if received.lock().unwrap().iter().any(|r| r.method == "POST") {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -212,5 +270,10 @@ async fn daemon_uploads_then_stops_promptly_on_shutdown() {
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(collector.received().len(), 1);
+    let received = collector.received();
+    assert_eq!(
+        received.iter().filter(|r| r.method == "POST").count(),
+        1,
+        "{received:?}"
+    );
 }

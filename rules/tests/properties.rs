@@ -141,7 +141,7 @@ proptest! {
     }
 
     #[test]
-    fn reports_round_trip_through_json(secs in 0i64..4_000_000_000, nb in -1000i64..1000, bits in 1u32..9000) {
+    fn reports_round_trip_through_json(secs in 0i64..4_000_000_000, nb in -1000i64..1000, bits in 1u32..9000, seq in proptest::option::of(1u64..u64::MAX)) {
         let cat = Catalogue::embedded().unwrap();
         let t = OffsetDateTime::from_unix_timestamp(secs).unwrap();
         let findings = evaluate::tls(&cat, &obs(t + Duration::days(nb), t + Duration::days(nb + 90), bits, true), t);
@@ -154,6 +154,10 @@ proptest! {
             findings,
             services: Vec::new(),
             data_sources: Vec::new(),
+            // Delivery stamps, present or not, survive the round trip.
+            agent: seq.map(|_| "agent-1".into()),
+            report_id: seq.map(|s| format!("{s:032x}")),
+            sequence: seq,
         };
         let json = serde_json::to_string(&report).unwrap();
         let back: Report = serde_json::from_str(&json).unwrap();

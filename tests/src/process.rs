@@ -174,14 +174,10 @@ impl Collector {
         c
     }
 
-    /// SIGKILL: no shutdown, no drain, whatever was in flight is cut off.
-    pub fn kill(&mut self) {
-        // `Child`'s drop sends SIGKILL and reaps it.
-        self.child.take();
-    }
-
-    /// Starts `serve` again on the same config (after `kill`).
+    /// Starts the collector again on the same ports and data (after
+    /// [`Collector::stop`], or to replace a running one).
     pub fn restart(&mut self) {
+        self.child = None;
         let child = Command::new(binary("trustwatch-collector"))
             .arg("serve")
             .arg("--config")
@@ -199,6 +195,12 @@ impl Collector {
             self.ingest,
             self.http
         );
+    }
+
+    /// Stops the collector with SIGKILL: no shutdown, no drain, whatever
+    /// was in flight is cut off; its ports close, its data stays.
+    pub fn stop(&mut self) {
+        self.child = None;
     }
 
     /// Issues an agent certificate into `out` with `agent-cert`.

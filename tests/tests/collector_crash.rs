@@ -64,7 +64,7 @@ fn acknowledged_reports_survive_sigkill_and_none_is_stored_twice() {
     while acked.lock().unwrap().len() < 120 && waited.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    collector.kill();
+    collector.stop();
     let stopped_at: Vec<u64> = streams
         .into_iter()
         .map(|t| runtime.block_on(t).unwrap())

@@ -20,6 +20,19 @@ pub(super) struct RawConfig {
     pub discovery: Vec<RawDiscovery>,
     pub packages: Option<Spanned<RawPackages>>,
     pub domains: Option<Spanned<RawDomains>>,
+    #[serde(default)]
+    pub spool: RawSpool,
+}
+
+/// The `[spool]` table: where reports wait for the collector, and how much
+/// may wait.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSpool {
+    /// `spool` beside the config file when absent.
+    pub dir: Option<Spanned<String>>,
+    pub max_bytes: Option<Spanned<i64>>,
+    pub max_age_days: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

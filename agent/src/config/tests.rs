@@ -156,11 +156,14 @@ fn targets_and_sni_are_validated() {
 }
 
 #[test]
-fn no_targets_is_nothing_to_scan() {
+fn no_local_targets_is_valid_for_an_agent_run_by_central_policy() {
+    // An enrolled agent may scan only what its site's policy adds; the
+    // daemon says so when a cycle finds nothing to scan.
+    let dir = fixture();
     let text = GOOD.split("[[tls]]").next().unwrap();
-    let (_, key, problem) = error(text);
-    assert_eq!(key, "tls");
-    assert!(problem.starts_with("nothing to scan"), "{problem}");
+    let config = parse(&dir, text).unwrap();
+    assert!(config.tls.is_empty() && config.discovery.is_empty());
+    assert!(config.packages.is_none() && config.domains.is_none());
 }
 
 #[test]
@@ -239,4 +242,75 @@ fn schedule_defaults_and_ranges() {
         error(&GOOD.replace("timeout_secs = 5", "timeout_secs = 5\nconcurrency = 5000"));
     assert_eq!(key, "scan.concurrency");
     assert_eq!(problem, "must be from 1 to 1024, not 5000");
+}
+
+#[test]
+fn the_spool_defaults_beside_the_config() {
+    let dir = fixture();
+    let config = parse(&dir, GOOD).unwrap();
+    assert_eq!(config.spool.dir, dir.path().join("spool"));
+    assert_eq!(config.spool.limits, crate::spool::SpoolLimits::default());
+    assert_eq!(config.spool.limits.max_bytes, 256 * 1024 * 1024);
+    assert_eq!(
+        config.spool.limits.max_age,
+        Duration::from_secs(14 * 86_400)
+    );
+}
+
+#[test]
+fn the_spool_table_is_read_and_checked() {
+    let dir = fixture();
+    let with = |table: &str| format!("{GOOD}\n[spool]\n{table}\n");
+    let config = parse(
+        &dir,
+        &with("dir = \"queue\"\nmax_bytes = 1048576\nmax_age_days = 2"),
+    )
+    .unwrap();
+    assert_eq!(config.spool.dir, dir.path().join("queue"));
+    assert_eq!(config.spool.limits.max_bytes, 1 << 20);
+    assert_eq!(config.spool.limits.max_age, Duration::from_secs(2 * 86_400));
+    let abs = dir.path().join("elsewhere");
+    let config = parse(
+        &dir,
+        &with(&format!("dir = {:?}", abs.display().to_string())),
+    )
+    .unwrap();
+    assert_eq!(config.spool.dir, abs);
+
+    // GOOD has 22 lines; `[spool]` is line 24.
+    let (line, key, problem) = error(&with("max_bytes = 1000"));
+    assert_eq!((line, key.as_str()), (25, "spool.max_bytes"));
+    assert_eq!(problem, "must be from 1048576 to 1099511627776, not 1000");
+    let (line, key, problem) = error(&with("max_age_days = 0"));
+    assert_eq!((line, key.as_str()), (25, "spool.max_age_days"));
+    assert_eq!(problem, "must be from 1 to 365, not 0");
+    let (line, key, problem) = error(&with("max_age = 3"));
+    assert_eq!((line, key.as_str()), (25, "spool.max_age"));
+    assert!(problem.contains("unknown field `max_age`"), "{problem}");
+    let (_, key, problem) = error(&with("dir = \"\""));
+    assert_eq!(
+        (key.as_str(), problem.as_str()),
+        ("spool.dir", "must name a folder")
+    );
+    let (_, key, _) = error(&with("max_bytes = \"big\""));
+    assert_eq!(key, "spool.max_bytes");
+}
+
+#[test]
+fn the_enrolled_name_is_the_certificate_cn() {
+    let dir = fixture();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "ward-7");
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.path().join("agent.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("agent.key"), key.serialize_pem()).unwrap();
+    let config = parse(&dir, GOOD).unwrap();
+    assert_eq!(config.enrolled_name, "ward-7");
+    // `[agent] name` is the vantage only.
+    assert_eq!(config.agent_name.as_deref(), Some("demo-agent"));
+    assert_eq!(config.identity_files.key, dir.path().join("agent.key"));
 }

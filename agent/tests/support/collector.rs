@@ -1,10 +1,14 @@
 //! A stand-in collector for upload tests: HTTPS on 127.0.0.1 that requires
 //! a client certificate from the test CA, answers 202 to
-//! `POST /api/v1/reports` and records what it received. A test seam only;
-//! the real collector is tested end to end elsewhere.
+//! `POST /api/v1/reports` (or what a test scripts: refusals, 429) and
+//! serves a scripted central policy, and records what it received. A test
+//! seam for answers the real collector gives rarely or (until its side of
+//! issue 7 lands) not yet; the real collector is tested end to end
+//! elsewhere.
 
 #![allow(dead_code)]
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -28,6 +32,37 @@ pub struct Received {
     pub path: String,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// The DER of the client certificate of the connection.
+    pub client_cert: Option<Vec<u8>>,
+}
+
+/// Answers `POST /api/v1/renew` from the request's `csr`.
+#[derive(Clone)]
+pub struct RenewFn(pub Arc<dyn Fn(&str) -> Answer + Send + Sync>);
+
+impl std::fmt::Debug for RenewFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RenewFn")
+    }
+}
+
+/// An answer to give: status, `Retry-After`, body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub body: String,
+}
+
+/// What the stand-in answers beyond its defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    /// `GET /api/v1/policy` answers 200 with this, else 404 `no_policy`.
+    pub policy: Option<String>,
+    /// Answers to report POSTs, in order; 202 once they run out.
+    pub reports: VecDeque<Answer>,
+    /// Answers renewals; 404 when absent.
+    pub renew: Option<RenewFn>,
 }
 
 #[derive(Debug)]
@@ -40,6 +75,12 @@ pub struct FakeCollector {
 impl FakeCollector {
     /// Serves with `cert`/`key`, trusting client certificates from `ca`.
     pub async fn start(cert: &Path, key: &Path, ca: &Path) -> FakeCollector {
+        Self::scripted(cert, key, ca, Script::default()).await
+    }
+
+    /// Like [`FakeCollector::start`], answering as `script` says.
+    pub async fn scripted(cert: &Path, key: &Path, ca: &Path, script: Script) -> FakeCollector {
+        let script = Arc::new(Mutex::new(script));
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = RootCertStore::empty();
         for c in CertificateDer::pem_file_iter(ca).unwrap() {
@@ -71,12 +112,21 @@ impl FakeCollector {
                 };
                 let acceptor = acceptor.clone();
                 let log = log.clone();
+                let script = script.clone();
                 tokio::spawn(async move {
                     // Handshakes without a valid client certificate end here.
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
-                    let service = hyper::service::service_fn(move |req| handle(req, log.clone()));
+                    let client_cert = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .map(|c| c.as_ref().to_vec());
+                    let service = hyper::service::service_fn(move |req| {
+                        handle(req, log.clone(), script.clone(), client_cert.clone())
+                    });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(tls), service)
                         .await;
@@ -108,6 +158,8 @@ impl Drop for FakeCollector {
 async fn handle(
     req: Request<Incoming>,
     log: Arc<Mutex<Vec<Received>>>,
+    script: Arc<Mutex<Script>>,
+    client_cert: Option<Vec<u8>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
@@ -127,7 +179,12 @@ async fn handle(
         .ok()
         .and_then(|v| v["findings"].as_array().map(Vec::len))
         .unwrap_or(0);
-    let ok = method == "POST" && path == "/api/v1/reports";
+    let report = method == "POST" && path == "/api/v1/reports";
+    let policy = method == "GET" && path == "/api/v1/policy";
+    let renew = method == "POST" && path == "/api/v1/renew";
+    let csr = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["csr"].as_str().map(str::to_owned));
     let n = {
         let mut log = log.lock().unwrap();
         log.push(Received {
@@ -135,21 +192,47 @@ async fn handle(
             path,
             content_type,
             body,
+            client_cert,
         });
         log.len()
     };
-    let (status, text) = if ok {
-        (
-            StatusCode::ACCEPTED,
-            format!(r#"{{"report_id": {n}, "findings": {findings}}}"#),
-        )
-    } else {
-        (
-            StatusCode::NOT_FOUND,
-            r#"{"error": "not found"}"#.to_owned(),
-        )
+    let answer = {
+        let mut script = script.lock().unwrap();
+        if report {
+            script.reports.pop_front().unwrap_or(Answer {
+                status: 202,
+                retry_after: None,
+                body: format!(r#"{{"report_id": {n}, "findings": {findings}}}"#),
+            })
+        } else if let (true, Some(f), Some(csr)) = (renew, script.renew.clone(), csr) {
+            (f.0)(&csr)
+        } else if let (true, Some(p)) = (policy, script.policy.clone()) {
+            Answer {
+                status: 200,
+                retry_after: None,
+                body: p,
+            }
+        } else if policy {
+            Answer {
+                status: 404,
+                retry_after: None,
+                body: r#"{"error": "no policy", "reason": "no_policy"}"#.to_owned(),
+            }
+        } else {
+            Answer {
+                status: 404,
+                retry_after: None,
+                body: r#"{"error": "not found"}"#.to_owned(),
+            }
+        }
     };
-    let mut response = Response::new(Full::new(Bytes::from(text)));
-    *response.status_mut() = status;
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap();
+    if let Some(secs) = answer.retry_after {
+        response.headers_mut().insert(
+            hyper::header::RETRY_AFTER,
+            secs.to_string().parse().unwrap(),
+        );
+    }
     Ok(response)
 }

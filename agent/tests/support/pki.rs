@@ -18,7 +18,7 @@ pub struct Pair {
 pub struct Pki {
     pub dir: tempfile::TempDir,
     pub ca_cert: PathBuf,
-    ca: Issuer<'static, KeyPair>,
+    ca: std::sync::Arc<Issuer<'static, KeyPair>>,
 }
 
 impl std::fmt::Debug for Pki {
@@ -50,7 +50,7 @@ impl Pki {
         Pki {
             dir,
             ca_cert,
-            ca: Issuer::new(params, key),
+            ca: std::sync::Arc::new(Issuer::new(params, key)),
         }
     }
 
@@ -105,7 +105,7 @@ impl Pki {
     pub fn leaf(&self, name: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> Pair {
         let key = KeyPair::generate().unwrap();
         let params = Self::params(&["localhost", "127.0.0.1"], not_before, not_after);
-        let cert = params.signed_by(&key, &self.ca).unwrap();
+        let cert = params.signed_by(&key, &*self.ca).unwrap();
         self.write(name, cert.pem(), &key)
     }
 
@@ -130,11 +130,50 @@ impl Pki {
             now() + Duration::days(90),
         );
         params.distinguished_name.push(DnType::CommonName, name);
-        let cert = params.signed_by(&key, &self.ca).unwrap();
+        let cert = params.signed_by(&key, &*self.ca).unwrap();
         self.write(name, cert.pem(), &key)
     }
 }
 
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
+}
+
+impl Pki {
+    /// A client certificate for `name` (CN) valid from `not_before` to
+    /// `not_after`, written as `agent.pem`/`agent.key`.
+    pub fn client_valid(
+        &self,
+        name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Pair {
+        let key = KeyPair::generate().unwrap();
+        let mut params = Self::params(&[name], not_before, not_after);
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, name);
+        let cert = params.signed_by(&key, &*self.ca).unwrap();
+        self.write("agent", cert.pem(), &key)
+    }
+
+    /// A function answering renewals as the collector does, with this CA.
+    pub fn sign_request_fn(&self) -> impl Fn(&str) -> String + Send + Sync + 'static {
+        let ca_pem = self.ca_pem();
+        let issuer = self.ca.clone();
+        move |csr| {
+            let mut req = rcgen::CertificateSigningRequestParams::from_pem(csr).unwrap();
+            req.params.not_before = now() - Duration::hours(1);
+            req.params.not_after = now() + Duration::days(7);
+            let cert = req.signed_by(&*issuer).unwrap();
+            serde_json::json!({
+                "certificate": cert.pem(), "ca": ca_pem, "agent": "agent", "site": "north",
+                "not_after": "2030-01-01T00:00:00Z",
+            })
+            .to_string()
+        }
+    }
+
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(&self.ca_cert).unwrap()
+    }
 }
