@@ -224,6 +224,9 @@ mod tests {
             ],
             services: Vec::new(),
             data_sources: Vec::new(),
+            agent: None,
+            report_id: None,
+            sequence: None,
         }
     }
 

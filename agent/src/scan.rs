@@ -123,6 +123,9 @@ pub fn report(ctx: &ProbeContext, vantage: Option<String>, findings: Vec<Finding
         findings,
         services: Vec::new(),
         data_sources: Vec::new(),
+        agent: None,
+        report_id: None,
+        sequence: None,
     }
 }
 

@@ -49,6 +49,20 @@ pub struct Report {
     /// index, lifecycle table, alert list), with their dates and digests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_sources: Vec<DataSource>,
+    /// The agent name the daemon was enrolled as (its certificate CN).
+    /// Absent from `scan` output; the collector refuses an upload whose
+    /// `agent` is not the name in the client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// 32 lowercase hex characters (128 random bits), made when the daemon
+    /// spools the report: a retry carries the same id, so the collector
+    /// stores it once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
+    /// Per agent, from 1, one more for every spooled report, never reused:
+    /// the collector refuses an older one and records gaps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
 }
 
 impl Report {

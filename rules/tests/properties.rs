@@ -154,6 +154,9 @@ proptest! {
             findings,
             services: Vec::new(),
             data_sources: Vec::new(),
+            agent: None,
+            report_id: None,
+            sequence: None,
         };
         let json = serde_json::to_string(&report).unwrap();
         let back: Report = serde_json::from_str(&json).unwrap();

@@ -175,6 +175,14 @@ const MIGRATIONS: &[&str] = &[
         detail  TEXT NOT NULL
     );
     "#,
+    // 2: as SQLite's 3 (retention and the batching writer).
+    r#"
+    CREATE INDEX findings_by_report ON findings(report_id);
+    CREATE INDEX reports_unpruned ON reports(received_at) WHERE body_pruned_at IS NULL;
+    CREATE INDEX scan_summaries_by_received ON scan_summaries(received_at);
+    CREATE INDEX sequence_gaps_by_time ON sequence_gaps(detected_at);
+    DROP INDEX reports_by_body;
+    "#,
 ];
 
 /// The schema version this build writes.
