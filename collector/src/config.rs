@@ -26,6 +26,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub agents: AgentsConfig,
     pub store: StoreConfig,
+    pub retention: crate::store::RetentionPolicy,
 }
 
 /// Where findings live: the embedded SQLite file in `data_dir` (the
@@ -53,6 +54,8 @@ pub struct IngestConfig {
     /// loopback names.
     pub server_names: Vec<String>,
     pub max_report_bytes: u64,
+    /// Reports accepted but not yet stored, at most; beyond, 429.
+    pub max_queued_reports: usize,
     pub limits: ConnectionLimits,
 }
 
@@ -102,7 +105,36 @@ struct RawConfig {
     agents: RawAgents,
     #[serde(default)]
     store: RawStore,
+    #[serde(default)]
+    retention: RawRetention,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawRetention {
+    report_bodies_days: u32,
+    history_days: u32,
+}
+
+impl Default for RawRetention {
+    fn default() -> Self {
+        RawRetention {
+            report_bodies_days: DEFAULT_REPORT_BODIES_DAYS,
+            history_days: DEFAULT_HISTORY_DAYS,
+        }
+    }
+}
+
+/// Report bodies (the evidence as received) are emptied after this.
+pub const DEFAULT_REPORT_BODIES_DAYS: u32 = 90;
+/// Finding changes and scan summaries are deleted after this: a year and
+/// a month, so a year-on-year comparison always has its start.
+pub const DEFAULT_HISTORY_DAYS: u32 = 400;
+/// Ten years: beyond, "keep for ever" is what is meant, and the day
+/// arithmetic stays far from overflow.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+/// Reports accepted and waiting to be stored before agents get 429.
+pub const DEFAULT_MAX_QUEUED_REPORTS: usize = 256;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -132,6 +164,7 @@ struct RawIngest {
     listen: String,
     server_names: Vec<String>,
     max_report_bytes: u64,
+    max_queued_reports: usize,
 }
 
 impl Default for RawIngest {
@@ -140,6 +173,7 @@ impl Default for RawIngest {
             listen: "0.0.0.0:8443".into(),
             server_names: Vec::new(),
             max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
+            max_queued_reports: DEFAULT_MAX_QUEUED_REPORTS,
         }
     }
 }
@@ -223,6 +257,14 @@ impl Config {
                 format!("{max} is outside 1024..={MAX_MAX_REPORT_BYTES}"),
             ));
         }
+        let queued = raw.ingest.max_queued_reports;
+        if !(1..=65_536).contains(&queued) {
+            return Err(invalid(
+                Some("ingest"),
+                "max_queued_reports",
+                format!("{queued} is outside 1..=65536"),
+            ));
+        }
         let http_listen =
             parse_listen(&raw.http.listen).map_err(|m| invalid(Some("http"), "listen", m))?;
         if http_listen.port() != 0 && http_listen == ingest_listen {
@@ -243,15 +285,19 @@ impl Config {
 
         let store =
             store_config(&raw.store, base).map_err(|(key, m)| invalid(Some("store"), key, m))?;
+        let retention = retention_config(&raw.retention)
+            .map_err(|(key, m)| invalid(Some("retention"), key, m))?;
 
         Ok(Config {
             file: file.to_owned(),
             data_dir,
             store,
+            retention,
             ingest: IngestConfig {
                 listen: ingest_listen,
                 server_names: raw.ingest.server_names,
                 max_report_bytes: max,
+                max_queued_reports: queued,
                 limits: ConnectionLimits::default(),
             },
             http: HttpConfig {
@@ -317,6 +363,34 @@ fn store_config(
             format!("`{other}` is not one of \"sqlite\" or \"postgres\""),
         )),
     }
+}
+
+/// Both periods within 1..=MAX_RETENTION_DAYS, and bodies no longer than
+/// history: a report row (which holds the body) goes with its history.
+fn retention_config(
+    raw: &RawRetention,
+) -> std::result::Result<crate::store::RetentionPolicy, (&'static str, String)> {
+    for (key, days) in [
+        ("report_bodies_days", raw.report_bodies_days),
+        ("history_days", raw.history_days),
+    ] {
+        if !(1..=MAX_RETENTION_DAYS).contains(&days) {
+            return Err((key, format!("{days} is outside 1..={MAX_RETENTION_DAYS}")));
+        }
+    }
+    if raw.report_bodies_days > raw.history_days {
+        return Err((
+            "report_bodies_days",
+            format!(
+                "{} is longer than history_days ({}); a report's body cannot outlive its history",
+                raw.report_bodies_days, raw.history_days
+            ),
+        ));
+    }
+    Ok(crate::store::RetentionPolicy {
+        report_bodies_days: raw.report_bodies_days,
+        history_days: raw.history_days,
+    })
 }
 
 fn parse_listen(text: &str) -> std::result::Result<SocketAddr, String> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::routing::post;
 use axum::Router;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -27,6 +27,9 @@ pub struct IngestState {
     pub body_read_timeout: Duration,
     /// Count of reports stored since start; `demo` waits on it.
     pub stored: watch::Sender<u64>,
+    /// One permit per report between parsing and its answer
+    /// (`[ingest] max_queued_reports`); none left means 429.
+    pub queue: Arc<Semaphore>,
 }
 
 /// The ingest router. Every request must carry the agent's

@@ -13,6 +13,7 @@ pub mod error;
 pub mod identity;
 pub mod ingest;
 pub mod metrics;
+pub mod retention;
 pub mod server;
 pub mod shutdown;
 pub mod store;

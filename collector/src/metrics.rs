@@ -5,6 +5,7 @@
 //! never a host or target, whatever the estate's size.
 
 mod compliance;
+mod ingest;
 mod posture;
 
 use std::time::Instant;
@@ -18,6 +19,7 @@ use crate::error::Result;
 use crate::store::Aggregates;
 
 pub use compliance::{compliance, control_family, ComplianceRatio};
+pub use ingest::IngestCounters;
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -29,14 +31,17 @@ pub enum RejectReason {
     Malformed,
     SchemaVersion,
     Storage,
+    /// Too many reports waiting to be stored: answered 429 + Retry-After.
+    Busy,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 4] = [
+    pub const ALL: [RejectReason; 5] = [
         RejectReason::TooLarge,
         RejectReason::Malformed,
         RejectReason::SchemaVersion,
         RejectReason::Storage,
+        RejectReason::Busy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +50,7 @@ impl RejectReason {
             RejectReason::Malformed => "malformed",
             RejectReason::SchemaVersion => "schema_version",
             RejectReason::Storage => "storage",
+            RejectReason::Busy => "busy",
         }
     }
 }
@@ -119,6 +125,7 @@ pub struct Metrics {
     auth_refusals: IntCounterVec,
     pub ingest_duration: Histogram,
     scrape_duration: Gauge,
+    pub ingest: IngestCounters,
 }
 
 impl Metrics {
@@ -160,6 +167,7 @@ impl Metrics {
         registry.register(Box::new(auth_refusals.clone()))?;
         registry.register(Box::new(ingest_duration.clone()))?;
         registry.register(Box::new(scrape_duration.clone()))?;
+        let ingest = IngestCounters::register(&registry)?;
         // Every reason is exported from the start, so a rate() over a
         // reason that has not happened yet is 0 rather than absent.
         for reason in RejectReason::ALL {
@@ -176,6 +184,7 @@ impl Metrics {
             auth_refusals,
             ingest_duration,
             scrape_duration,
+            ingest,
         })
     }
 

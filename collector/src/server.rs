@@ -136,6 +136,9 @@ impl Collector {
             max_report_bytes: self.config.ingest.max_report_bytes,
             body_read_timeout: self.config.ingest.limits.body_read_timeout,
             stored: self.stored.clone(),
+            queue: Arc::new(tokio::sync::Semaphore::new(
+                self.config.ingest.max_queued_reports,
+            )),
         });
         let api_app = api::router(ApiState {
             store: self.store.clone(),
@@ -150,6 +153,12 @@ impl Collector {
             self.config.ingest.limits.clone(),
             stopped(stop_rx.clone()),
         ));
+        let retention_task = tokio::spawn(crate::retention::run(
+            self.store.clone(),
+            self.config.retention,
+            self.metrics.clone(),
+            stopped(stop_rx.clone()),
+        ));
         let http_task = tokio::spawn(
             axum::serve(self.http_listener, api_app)
                 .with_graceful_shutdown(stopped(stop_rx))
@@ -162,6 +171,7 @@ impl Collector {
             reason: e.to_string(),
         };
         ingest_task.await.map_err(task_err)?;
+        retention_task.await.map_err(task_err)?;
         http_task
             .await
             .map_err(task_err)?

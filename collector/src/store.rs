@@ -9,8 +9,11 @@
 //! one runs; the logic that is not SQL (what a report changes) is shared.
 
 mod aggregate;
+mod history;
+mod ingest;
 mod postgres;
 mod query;
+pub mod retention;
 mod sqlite;
 mod write;
 
@@ -23,7 +26,8 @@ pub use aggregate::{
     AgentCount, Aggregates, ControlGroup, ExpiryBySite, FindingCount, RuleFailing,
 };
 pub use query::{AgentRow, FindingFilter, FindingRow, MAX_FINDINGS_LIMIT};
-pub use write::{IncomingReport, Stored};
+pub use retention::{PruneKind, Pruned, RetentionPolicy};
+pub use write::{IncomingReport, Refusal, SequenceGap, Stored};
 
 pub(crate) use postgres::Postgres;
 pub(crate) use sqlite::Sqlite;
@@ -80,12 +84,27 @@ impl Store {
         &self.backend
     }
 
-    /// Stores a report and upserts its findings in one transaction; when
-    /// this returns Ok the data is committed.
+    /// Stores a report, its findings' current state, their changes and
+    /// its summary in one transaction; when this returns Ok the data is
+    /// committed. A report the store will not take is
+    /// [`Error::Refused`](crate::Error::Refused) with the reason.
     pub async fn ingest(&self, report: IncomingReport) -> Result<Stored> {
+        let prepared = ingest::prepare(report)?;
         match &self.backend {
-            Backend::Sqlite(s) => s.ingest(report).await,
-            Backend::Postgres(p) => p.ingest(report).await,
+            Backend::Sqlite(s) => s.ingest(prepared).await,
+            Backend::Postgres(p) => p.ingest(prepared).await,
+        }
+    }
+
+    /// One bounded retention run as of `now` (see [`retention`]).
+    pub async fn prune(
+        &self,
+        policy: RetentionPolicy,
+        now: time::OffsetDateTime,
+    ) -> Result<Pruned> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.prune(policy, now).await,
+            Backend::Postgres(p) => p.prune(policy, now).await,
         }
     }
 

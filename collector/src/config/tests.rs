@@ -150,3 +150,45 @@ fn unreadable_file_is_named() {
     );
     assert!(err.is_usage());
 }
+
+#[test]
+fn retention_and_ingest_queue_default_and_are_validated() {
+    let c = parse("data_dir = \"/d\"\n").unwrap();
+    assert_eq!(c.ingest.max_queued_reports, DEFAULT_MAX_QUEUED_REPORTS);
+    assert_eq!(
+        (c.retention.report_bodies_days, c.retention.history_days),
+        (DEFAULT_REPORT_BODIES_DAYS, DEFAULT_HISTORY_DAYS)
+    );
+    let c = parse(
+        "data_dir = \"/d\"\n[ingest]\nmax_queued_reports = 10\n\
+         [retention]\nreport_bodies_days = 30\nhistory_days = 30\n",
+    )
+    .unwrap();
+    assert_eq!(c.ingest.max_queued_reports, 10);
+    assert_eq!(
+        (c.retention.report_bodies_days, c.retention.history_days),
+        (30, 30)
+    );
+    for (text, want) in [
+        (
+            "[ingest]\nmax_queued_reports = 0\n",
+            "line 3, key `ingest.max_queued_reports`: 0 is outside",
+        ),
+        (
+            "[retention]\nhistory_days = 0\n",
+            "line 3, key `retention.history_days`: 0 is outside",
+        ),
+        (
+            "[retention]\nreport_bodies_days = 9999\n",
+            "line 3, key `retention.report_bodies_days`: 9999 is outside",
+        ),
+        (
+            "[retention]\nreport_bodies_days = 100\nhistory_days = 50\n",
+            "line 3, key `retention.report_bodies_days`: 100 is longer than history_days (50)",
+        ),
+    ] {
+        let m = message(&format!("data_dir = \"/d\"\n{text}"));
+        assert!(m.contains(want), "{want}: {m}");
+        assert_eq!(m.lines().count(), 1, "one sentence: {m}");
+    }
+}

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -16,9 +16,10 @@ use time::OffsetDateTime;
 use trustwatch_rules::{Report, SCHEMA_VERSION};
 
 use super::IngestState;
+use crate::error::Error;
 use crate::identity::AgentIdentity;
-use crate::metrics::RejectReason;
-use crate::store::IncomingReport;
+use crate::metrics::{AuthRefusal, RejectReason};
+use crate::store::{IncomingReport, Refusal, Stored};
 
 /// Longest accepted `rule_id` and `target`: real ones are far shorter, and
 /// these strings become SQL keys and API output.
@@ -33,10 +34,12 @@ pub(super) async fn post_report(
 ) -> Response {
     let started = Instant::now();
     let Some(Extension(agent)) = agent else {
-        // The listener always sets it; reaching here is our bug, not the
-        // agent's, but the answer must still be a refusal.
-        return error(
-            StatusCode::FORBIDDEN,
+        // Only a verified client certificate sets it.
+        state.metrics.refuse(AuthRefusal::NoClientCertificate);
+        tracing::warn!("report refused: no verified client certificate");
+        return error_with(
+            StatusCode::UNAUTHORIZED,
+            AuthRefusal::NoClientCertificate.as_str(),
             "the request carries no verified client certificate",
         );
     };
@@ -59,8 +62,9 @@ pub(super) async fn post_report(
     let bytes = match tokio::time::timeout(state.body_read_timeout, limited.collect()).await {
         Err(_) => {
             tracing::warn!(agent = %agent.name, "report body not received in time");
-            return error(
+            return error_with(
                 StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
                 "the report body did not arrive in time",
             );
         }
@@ -75,7 +79,11 @@ pub(super) async fn post_report(
         }
         Ok(Err(e)) => {
             tracing::warn!(agent = %agent.name, error = %e, "report body could not be read");
-            return error(StatusCode::BAD_REQUEST, "the report body could not be read");
+            return error_with(
+                StatusCode::BAD_REQUEST,
+                "unreadable",
+                "the report body could not be read",
+            );
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
@@ -86,6 +94,12 @@ pub(super) async fn post_report(
             return reject(&state, &agent, reason, StatusCode::BAD_REQUEST, message);
         }
     };
+    // Admission: a report holds a slot from here until its answer. When
+    // all are taken the store is behind; the agent is told to come back
+    // rather than hold a connection and memory while it waits.
+    let Ok(_slot) = state.queue.clone().try_acquire_owned() else {
+        return busy(&state, &agent);
+    };
     let incoming = IncomingReport {
         agent: agent.clone(),
         received_at: OffsetDateTime::now_utc(),
@@ -94,28 +108,8 @@ pub(super) async fn post_report(
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
     match state.store.ingest(incoming).await {
-        Ok(stored) => {
-            state.metrics.reports_ingested.inc();
-            state
-                .metrics
-                .findings_ingested
-                .inc_by(stored.findings as u64);
-            state
-                .metrics
-                .ingest_duration
-                .observe(started.elapsed().as_secs_f64());
-            state.stored.send_modify(|n| *n += 1);
-            tracing::info!(agent = %agent.name, site = %agent.site, report_id = stored.report_id,
-                findings = stored.findings, duplicate = stored.duplicate, "report ingested");
-            (
-                StatusCode::ACCEPTED,
-                Json(json!({
-                    "report_id": stored.report_id,
-                    "findings": stored.findings,
-                })),
-            )
-                .into_response()
-        }
+        Ok(stored) => accepted(&state, &agent, stored, started),
+        Err(Error::Refused(refusal)) => refused(&state, &agent, &refusal),
         Err(e) => {
             tracing::error!(agent = %agent.name, error = %e, "report could not be stored");
             reject(
@@ -127,6 +121,104 @@ pub(super) async fn post_report(
             )
         }
     }
+}
+
+/// 202 for a new report, 200 for an exact retry (the first receipt).
+fn accepted(
+    state: &IngestState,
+    agent: &AgentIdentity,
+    stored: Stored,
+    started: Instant,
+) -> Response {
+    let receipt = |status| {
+        (
+            status,
+            Json(json!({
+                "report_id": stored.report_id,
+                "findings": stored.findings,
+                "duplicate": stored.duplicate,
+            })),
+        )
+            .into_response()
+    };
+    if stored.duplicate {
+        state.metrics.ingest.duplicate();
+        tracing::info!(agent = %agent.name, site = %agent.site, report_id = stored.report_id,
+            "report retried; acknowledged as a duplicate");
+        return receipt(StatusCode::OK);
+    }
+    state.metrics.reports_ingested.inc();
+    state
+        .metrics
+        .findings_ingested
+        .inc_by(stored.findings as u64);
+    state
+        .metrics
+        .ingest_duration
+        .observe(started.elapsed().as_secs_f64());
+    state.stored.send_modify(|n| *n += 1);
+    if let Some(gap) = stored.gap {
+        state.metrics.ingest.gap(gap.missing());
+        tracing::warn!(agent = %agent.name, site = %agent.site, first_missing = gap.first_missing,
+            last_missing = gap.last_missing, "the agent's sequence skipped reports");
+    }
+    tracing::info!(agent = %agent.name, site = %agent.site, report_id = stored.report_id,
+        findings = stored.findings, changes = stored.changes, "report ingested");
+    receipt(StatusCode::ACCEPTED)
+}
+
+/// A report the store would not take: its status, reason and counter.
+fn refused(state: &IngestState, agent: &AgentIdentity, refusal: &Refusal) -> Response {
+    let (status, counted) = match refusal {
+        Refusal::Missing { .. } | Refusal::BadReportId { .. } | Refusal::BadSequence { .. } => {
+            return reject(
+                state,
+                agent,
+                RejectReason::Malformed,
+                StatusCode::BAD_REQUEST,
+                refusal.to_string(),
+            );
+        }
+        Refusal::Busy => return busy(state, agent),
+        Refusal::IdentityMismatch { .. } => (StatusCode::FORBIDDEN, AuthRefusal::IdentityMismatch),
+        Refusal::Revoked { .. } => (StatusCode::FORBIDDEN, AuthRefusal::Revoked),
+        Refusal::ReportIdReused { .. } | Refusal::StaleSequence { .. } => {
+            (StatusCode::CONFLICT, AuthRefusal::ReplayedReport)
+        }
+    };
+    state.metrics.refuse(counted);
+    let message = refusal.to_string();
+    tracing::warn!(agent = %agent.name, site = %agent.site, reason = refusal.reason(), %message,
+        "report refused");
+    error_with(status, refusal.reason(), &message)
+}
+
+fn busy(state: &IngestState, agent: &AgentIdentity) -> Response {
+    state.metrics.reject(RejectReason::Busy);
+    let secs = retry_after_secs();
+    tracing::warn!(agent = %agent.name, site = %agent.site, retry_after = secs,
+        "report deferred: the collector is busy");
+    let mut response = error_with(
+        StatusCode::TOO_MANY_REQUESTS,
+        RejectReason::Busy.as_str(),
+        &format!("the collector is busy; retry in {secs} seconds"),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    response
+}
+
+/// 1 to 10 seconds, at random: agents told to wait at the same moment
+/// come back spread out instead of together.
+fn retry_after_secs() -> u64 {
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    // RandomState is seeded from the OS once per process; hashing a
+    // counter with it gives well-spread values without a random crate.
+    let n = CALLS.fetch_add(1, Ordering::Relaxed);
+    1 + std::collections::hash_map::RandomState::new().hash_one(n) % 10
 }
 
 #[derive(Deserialize)]
@@ -185,9 +277,10 @@ fn reject(
 ) -> Response {
     state.metrics.reject(reason);
     tracing::warn!(agent = %agent.name, site = %agent.site, reason = reason.as_str(), %message, "report rejected");
-    error(status, &message)
+    error_with(status, reason.as_str(), &message)
 }
 
-pub(crate) fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+/// The JSON of every refusal: one sentence and the contract's reason.
+pub(crate) fn error_with(status: StatusCode, reason: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": message, "reason": reason }))).into_response()
 }

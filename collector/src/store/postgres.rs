@@ -6,19 +6,35 @@
 //! collectors receiving the same agent's retries serialise on it instead of
 //! both storing the report.
 
+mod retention;
 pub(super) mod schema;
+mod write;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 use tokio_postgres::NoTls;
 
-use super::{AgentRow, Aggregates, FindingFilter, FindingRow, IncomingReport, Stored};
+use super::ingest::Prepared;
+use super::retention::{PruneKind, Pruned, RetentionPolicy, BATCH_ROWS, MAX_ROUNDS};
+use super::{AgentRow, Aggregates, FindingFilter, FindingRow, Refusal, Stored};
 use crate::config::PostgresConfig;
 use crate::error::{Error, Result};
+
+/// How long a report waits for an ingest slot before the agent is told to
+/// come back later (429): waiting longer only piles up connections.
+const ADMIT_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub(crate) struct Postgres {
     pool: Pool,
     describe: std::sync::Arc<str>,
+    /// Ingest transactions at once: the pool's size, so reports never
+    /// queue inside the pool behind each other (and behind queries).
+    ingest_slots: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -50,7 +66,11 @@ impl Postgres {
                 action: "build the connection pool",
                 reason: e.to_string(),
             })?;
-        let pg = Postgres { pool, describe };
+        let pg = Postgres {
+            pool,
+            describe,
+            ingest_slots: Arc::new(Semaphore::new(config.pool_size)),
+        };
         let mut client = pg.client("connect").await?;
         schema::migrate(&mut client, &pg.describe).await?;
         Ok(pg)
@@ -75,8 +95,36 @@ impl Postgres {
         pg_err(&self.describe, action)
     }
 
-    pub(super) async fn ingest(&self, _report: IncomingReport) -> Result<Stored> {
-        Err(self.not_yet("store a report"))
+    pub(super) async fn ingest(&self, prepared: Prepared) -> Result<Stored> {
+        let Ok(Ok(_slot)) = tokio::time::timeout(ADMIT_WAIT, self.ingest_slots.acquire()).await
+        else {
+            return Err(Refusal::Busy.into());
+        };
+        let mut client = self.client("store a report").await?;
+        write::ingest(&mut client, &self.describe, &prepared).await
+    }
+
+    pub(super) async fn prune(
+        &self,
+        policy: RetentionPolicy,
+        now: OffsetDateTime,
+    ) -> Result<Pruned> {
+        let cutoffs = policy.cutoffs(now);
+        let mut pruned = Pruned::default();
+        'kinds: for kind in PruneKind::ALL {
+            for _ in 0..MAX_ROUNDS {
+                // A connection per statement, returned between them, so a
+                // long prune never holds one the ingest needs.
+                let mut client = self.client("prune old history").await?;
+                let n = retention::prune(&mut client, &self.describe, kind, cutoffs).await?;
+                pruned.add(kind, n);
+                if n < BATCH_ROWS as u64 {
+                    continue 'kinds;
+                }
+            }
+            pruned.more = true;
+        }
+        Ok(pruned)
     }
 
     pub(super) async fn findings(&self, _filter: FindingFilter) -> Result<Vec<FindingRow>> {

@@ -1,53 +1,123 @@
 //! The SQLite backend: one file in the data folder.
 //!
 //! One writer connection and one reader connection, each behind a mutex and
-//! only ever used from `spawn_blocking`, so SQLite's blocking I/O never
-//! stalls the async runtime. WAL mode lets the reader (metrics scrapes, API
-//! queries) run while the writer commits.
+//! only ever used off the async runtime (`spawn_blocking`, or the report
+//! writer's own thread), so SQLite's blocking I/O never stalls it. WAL mode
+//! lets the reader (metrics scrapes, API queries) run while the writer
+//! commits. Reports reach the writer connection through one queue and are
+//! committed in batches (`writer.rs`); other writes take the same
+//! connection between batches through [`Sqlite::with_writer`].
 
 mod aggregate;
 mod query;
+mod retention;
 pub(super) mod schema;
 mod write;
+mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::Connection;
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
 
-use super::{AgentRow, Aggregates, FindingFilter, FindingRow, IncomingReport, Stored};
+use super::ingest::Prepared;
+use super::retention::{PruneKind, Pruned, RetentionPolicy, BATCH_ROWS, MAX_ROUNDS};
+use super::{AgentRow, Aggregates, FindingFilter, FindingRow, Stored};
 use crate::error::{Error, Result};
+
+/// The writer's page cache, in KiB (negative: SQLite's unit for KiB).
+const WRITER_CACHE_KIB: i64 = -64 * 1024;
+
+/// Statements kept prepared per connection: the writer's dozen, plus room
+/// for the registers' and the queries'.
+const STATEMENT_CACHE: usize = 64;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Sqlite {
     path: Arc<PathBuf>,
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
+    reports: mpsc::Sender<writer::Job>,
+    batches: Arc<AtomicU64>,
 }
 
 impl Sqlite {
     pub(super) fn open(path: &Path) -> Result<Sqlite> {
         let mut writer = Connection::open(path).map_err(db_err(path, "open"))?;
         configure(&writer).map_err(db_err(path, "configure"))?;
+        // A batch dirties index pages all over the findings table; a page
+        // cache that holds them keeps SQLite from spilling them into the
+        // WAL mid-transaction and rewriting them at commit.
+        writer
+            .pragma_update(None, "cache_size", WRITER_CACHE_KIB)
+            .map_err(db_err(path, "configure"))?;
         schema::migrate(&mut writer, path)?;
         let reader = Connection::open(path).map_err(db_err(path, "open"))?;
         configure(&reader).map_err(db_err(path, "configure"))?;
+        let path = Arc::new(path.to_owned());
+        let writer = Arc::new(Mutex::new(writer));
+        let batches = Arc::new(AtomicU64::new(0));
+        let reports = writer::spawn(writer.clone(), path.clone(), batches.clone())?;
         Ok(Sqlite {
-            path: Arc::new(path.to_owned()),
-            writer: Arc::new(Mutex::new(writer)),
+            path,
+            writer,
             reader: Arc::new(Mutex::new(reader)),
+            reports,
+            batches,
         })
+    }
+
+    /// Report transactions the writer has run, for tests of batching.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn batches(&self) -> u64 {
+        self.batches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    pub(super) async fn ingest(&self, report: IncomingReport) -> Result<Stored> {
-        let path = self.path.clone();
-        self.with_writer(move |conn| write::ingest(conn, &path, &report))
+    /// Queues the report for the writer thread and waits for its commit.
+    pub(super) async fn ingest(&self, prepared: Prepared) -> Result<Stored> {
+        let gone = || Error::Task {
+            what: "SQLite writer",
+            reason: "it stopped".into(),
+        };
+        let (reply, answer) = oneshot::channel();
+        self.reports
+            .send(writer::Job { prepared, reply })
             .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    pub(super) async fn prune(
+        &self,
+        policy: RetentionPolicy,
+        now: OffsetDateTime,
+    ) -> Result<Pruned> {
+        let cutoffs = policy.cutoffs(now);
+        let mut pruned = Pruned::default();
+        // One statement per turn on the writer connection, so report
+        // batches interleave with a long prune instead of waiting for it.
+        'kinds: for kind in PruneKind::ALL {
+            for _ in 0..MAX_ROUNDS {
+                let path = self.path.clone();
+                let n = self
+                    .with_writer(move |conn| retention::prune(conn, &path, kind, cutoffs))
+                    .await?;
+                pruned.add(kind, n);
+                if n < BATCH_ROWS as u64 {
+                    continue 'kinds;
+                }
+            }
+            pruned.more = true;
+        }
+        Ok(pruned)
     }
 
     pub(super) async fn findings(&self, filter: FindingFilter) -> Result<Vec<FindingRow>> {
@@ -119,7 +189,11 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // The writer's SAVEPOINT per report keeps a statement journal of the
+    // pages it touches; in memory, not a temporary file, it costs no I/O.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
 }
 

@@ -28,11 +28,15 @@ fn finding(rule: &str, target: &str, status: Status, evidence: Evidence) -> Find
     }
 }
 
+/// A stamped report. Ids and sequences come from one counter for the
+/// whole test binary: unique, and rising for every agent.
 fn incoming(
     who: &AgentIdentity,
     scanned_at: OffsetDateTime,
     findings: Vec<Finding>,
 ) -> IncomingReport {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let report = Report {
         schema_version: SCHEMA_VERSION,
         scanned_at,
@@ -45,6 +49,9 @@ fn incoming(
         findings,
         services: Vec::new(),
         data_sources: Vec::new(),
+        agent: Some(who.name.clone()),
+        report_id: Some(format!("{n:032x}")),
+        sequence: Some(n),
     };
     IncomingReport {
         agent: who.clone(),
@@ -314,3 +321,4 @@ async fn the_same_body_twice_is_stored_once() {
 mod aggregates;
 mod counts;
 mod migrations;
+mod writer;

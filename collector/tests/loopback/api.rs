@@ -3,7 +3,7 @@
 use hyper::StatusCode;
 use serde_json::Value;
 
-use crate::support::{http_get, post_report, sample_report, Harness};
+use crate::support::{http_get, post_report, report_for, Harness};
 
 async fn json(h: &Harness, path: &str) -> (StatusCode, Value) {
     let (status, body) = http_get(h.http, path).await;
@@ -19,7 +19,7 @@ async fn findings_are_listed_and_filtered() {
     let (status, _) = post_report(
         h.ingest,
         h.agent_client("a1", "north"),
-        serde_json::to_vec(&sample_report()).unwrap(),
+        serde_json::to_vec(&report_for("a1", 1)).unwrap(),
     )
     .await
     .unwrap();
@@ -27,7 +27,7 @@ async fn findings_are_listed_and_filtered() {
     let (status, _) = post_report(
         h.ingest,
         h.agent_client("a2", "south"),
-        serde_json::to_vec(&sample_report()).unwrap(),
+        serde_json::to_vec(&report_for("a2", 1)).unwrap(),
     )
     .await
     .unwrap();
@@ -109,7 +109,7 @@ async fn agents_and_health() {
     post_report(
         h.ingest,
         h.agent_client("a1", "north"),
-        serde_json::to_vec(&sample_report()).unwrap(),
+        serde_json::to_vec(&report_for("a1", 1)).unwrap(),
     )
     .await
     .unwrap();

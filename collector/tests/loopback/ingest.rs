@@ -10,21 +10,21 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trustwatch_collector::metrics::RejectReason;
 use trustwatch_collector::store::FindingFilter;
 
-use crate::support::{post_report, sample_report, tls_connect, Harness, BOUND};
+use crate::support::{post_report, report_for, sample_report, tls_connect, Harness, BOUND};
 
 #[tokio::test]
 async fn a_report_from_a_ca_issued_agent_is_stored_under_the_certificate_identity() {
     let h = Harness::start(1 << 20).await;
     let client = h.agent_client("ward-scanner", "north");
-    let mut body = sample_report();
-    // Claims in the body about who is sending must be ignored.
-    body["agent"] = "impostor".into();
+    let mut body = report_for("ward-scanner", 1);
+    // The site comes from the certificate; a claim in the body is ignored.
     body["site"] = "elsewhere".into();
     let (status, reply) = post_report(h.ingest, client, serde_json::to_vec(&body).unwrap())
         .await
         .unwrap();
     assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
     assert_eq!(reply["findings"], 7);
+    assert_eq!(reply["duplicate"], false);
     assert!(reply["report_id"].as_i64().unwrap() >= 1);
 
     let rows = h.store.findings(FindingFilter::default()).await.unwrap();
@@ -56,7 +56,7 @@ async fn a_client_without_a_certificate_is_refused_at_the_handshake() {
         let result = post_report(
             h.ingest,
             client,
-            serde_json::to_vec(&sample_report()).unwrap(),
+            serde_json::to_vec(&report_for("ward-scanner", 1)).unwrap(),
         )
         .await;
         assert!(
@@ -106,7 +106,7 @@ async fn a_certificate_from_another_ca_is_refused() {
     let result = post_report(
         h.ingest,
         client,
-        serde_json::to_vec(&sample_report()).unwrap(),
+        serde_json::to_vec(&report_for("ward-scanner", 1)).unwrap(),
     )
     .await;
     assert!(result.is_err(), "refused: {result:?}");
@@ -119,7 +119,7 @@ async fn oversized_malformed_and_wrong_version_reports_are_refused_and_counted()
     let h = Harness::start(4096).await;
     let client = h.agent_client("a1", "north");
 
-    let mut big = sample_report();
+    let mut big = report_for("a1", 1);
     big["vantage"] = "x".repeat(5000).into();
     let (status, reply) = post_report(h.ingest, client.clone(), serde_json::to_vec(&big).unwrap())
         .await
@@ -129,6 +129,7 @@ async fn oversized_malformed_and_wrong_version_reports_are_refused_and_counted()
         reply["error"].as_str().unwrap().contains("4096 bytes"),
         "{reply}"
     );
+    assert_eq!(reply["reason"], "too_large");
 
     let (status, reply) = post_report(
         h.ingest,
@@ -139,8 +140,35 @@ async fn oversized_malformed_and_wrong_version_reports_are_refused_and_counted()
     .unwrap();
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(reply["error"].is_string(), "{reply}");
+    assert_eq!(reply["reason"], "malformed");
 
-    let mut missing = sample_report();
+    // A report without the daemon's stamps (as `scan` prints it).
+    let (status, reply) = post_report(
+        h.ingest,
+        client.clone(),
+        serde_json::to_vec(&sample_report()).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply["reason"], "malformed");
+    assert!(
+        reply["error"].as_str().unwrap().contains("`agent`"),
+        "{reply}"
+    );
+    let mut bad_id = report_for("a1", 1);
+    bad_id["report_id"] = "not-hex".into();
+    let (status, reply) = post_report(
+        h.ingest,
+        client.clone(),
+        serde_json::to_vec(&bad_id).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply["reason"], "malformed");
+
+    let mut missing = report_for("a1", 1);
     missing.as_object_mut().unwrap().remove("findings");
     let (status, reply) = post_report(
         h.ingest,
@@ -155,7 +183,7 @@ async fn oversized_malformed_and_wrong_version_reports_are_refused_and_counted()
         "{reply}"
     );
 
-    let mut future = sample_report();
+    let mut future = report_for("a1", 1);
     future["schema_version"] = 99.into();
     future["new_field"] = "x".into();
     let (status, reply) = post_report(
@@ -174,8 +202,10 @@ async fn oversized_malformed_and_wrong_version_reports_are_refused_and_counted()
         "{reply}"
     );
 
+    assert_eq!(reply["reason"], "schema_version");
+
     assert_eq!(h.metrics.rejected(RejectReason::TooLarge), 1);
-    assert_eq!(h.metrics.rejected(RejectReason::Malformed), 2);
+    assert_eq!(h.metrics.rejected(RejectReason::Malformed), 4);
     assert_eq!(h.metrics.rejected(RejectReason::SchemaVersion), 1);
     assert_eq!(h.metrics.rejected(RejectReason::Storage), 0);
     assert!(h
@@ -190,7 +220,7 @@ async fn oversized_malformed_and_wrong_version_reports_are_refused_and_counted()
     let (status, _) = post_report(
         h.ingest,
         client,
-        serde_json::to_vec(&sample_report()).unwrap(),
+        serde_json::to_vec(&report_for("a1", 1)).unwrap(),
     )
     .await
     .unwrap();

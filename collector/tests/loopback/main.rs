@@ -5,4 +5,5 @@
 mod api;
 mod ingest;
 mod promtool;
+mod replay;
 mod support;

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use hyper::StatusCode;
 
-use crate::support::{http_get, post_report, sample_report, Harness};
+use crate::support::{http_get, post_report, report_for, Harness};
 
 const PROMTOOL: &str = "promtool";
 
@@ -47,7 +47,7 @@ async fn a_scrape_after_failing_findings_passes_promtool_without_lint_warnings()
         let (status, _) = post_report(
             h.ingest,
             h.agent_client(agent, site),
-            serde_json::to_vec(&sample_report()).unwrap(),
+            serde_json::to_vec(&report_for(agent, 1)).unwrap(),
         )
         .await
         .unwrap();
@@ -144,6 +144,6 @@ async fn a_scrape_after_failing_findings_passes_promtool_without_lint_warnings()
     let families = text.lines().filter(|l| l.starts_with("# HELP ")).count();
     let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
     assert_eq!(families, types);
-    assert_eq!(families, 13, "{text}");
+    assert_eq!(families, 16, "{text}");
     h.stop().await;
 }

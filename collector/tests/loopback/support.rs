@@ -39,6 +39,11 @@ pub struct Harness {
 impl Harness {
     /// A collector with `max_report_bytes` and short connection deadlines.
     pub async fn start(max_report_bytes: u64) -> Harness {
+        Harness::start_with(max_report_bytes, |_| {}).await
+    }
+
+    /// As [`Harness::start`], with `adjust` applied to the parsed config.
+    pub async fn start_with(max_report_bytes: u64, adjust: impl FnOnce(&mut Config)) -> Harness {
         let tmp = tempfile::tempdir().unwrap();
         let text = format!(
             "data_dir = \"data\"\n\
@@ -49,6 +54,7 @@ impl Harness {
         config.ingest.limits.handshake_timeout = Duration::from_secs(1);
         config.ingest.limits.header_read_timeout = Duration::from_secs(1);
         config.ingest.limits.body_read_timeout = Duration::from_secs(2);
+        adjust(&mut config);
         let collector = Collector::start(config).await.unwrap();
         let (stop, mut stop_rx) = watch::channel(false);
         let harness_parts = (
@@ -149,6 +155,16 @@ pub async fn post_report(
     client: Arc<ClientConfig>,
     body: Vec<u8>,
 ) -> Result<(StatusCode, Value), BoxError> {
+    let (status, _, reply) = post_report_with_headers(addr, client, body).await?;
+    Ok((status, reply))
+}
+
+/// As [`post_report`], with the response headers.
+pub async fn post_report_with_headers(
+    addr: SocketAddr,
+    client: Arc<ClientConfig>,
+    body: Vec<u8>,
+) -> Result<(StatusCode, hyper::HeaderMap, Value), BoxError> {
     tokio::time::timeout(BOUND, async {
         let tls = tls_connect(addr, client).await?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
@@ -159,8 +175,9 @@ pub async fn post_report(
             .body(Full::new(Bytes::from(body)))?;
         let response = sender.send_request(request).await?;
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await?.to_bytes();
-        Ok((status, serde_json::from_slice(&bytes)?))
+        Ok((status, headers, serde_json::from_slice(&bytes)?))
     })
     .await
     .map_err(|_| -> BoxError { "timed out".into() })?
@@ -187,8 +204,27 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (StatusCode, String) {
     .expect("HTTP GET within the bound")
 }
 
+/// [`sample_report`] stamped as the agent daemon stamps it: `agent`, a
+/// `report_id` derived from the agent and sequence (distinct for every
+/// pair, like the daemon's random ones), and `sequence`.
+pub fn report_for(agent: &str, sequence: u64) -> Value {
+    let mut body = sample_report();
+    stamp(&mut body, agent, sequence);
+    body
+}
+
+/// Sets `agent`, `report_id` and `sequence` on a report body.
+pub fn stamp(body: &mut Value, agent: &str, sequence: u64) {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{agent}/{sequence}").as_bytes());
+    let id = hex::encode(&digest[..16]);
+    body["agent"] = agent.into();
+    body["report_id"] = id.into();
+    body["sequence"] = sequence.into();
+}
+
 /// A report with failing and passing findings over two targets, in the
-/// shape the agent sends.
+/// shape the agent sends, without the daemon's stamps.
 pub fn sample_report() -> Value {
     let finding = |rule: &str,
                    target: &str,

@@ -175,7 +175,15 @@ const MIGRATIONS: &[&str] = &[
         detail  TEXT NOT NULL
     );
     "#,
-    // 2: as SQLite's migration 3: current findings counted per (site, rule,
+    // 2: as SQLite's 3 (retention and the batching writer).
+    r#"
+    CREATE INDEX findings_by_report ON findings(report_id);
+    CREATE INDEX reports_unpruned ON reports(received_at) WHERE body_pruned_at IS NULL;
+    CREATE INDEX scan_summaries_by_received ON scan_summaries(received_at);
+    CREATE INDEX sequence_gaps_by_time ON sequence_gaps(detected_at);
+    DROP INDEX reports_by_body;
+    "#,
+    // 3: as SQLite's migration 4: current findings counted per (site, rule,
     // severity, status), kept exact by a row trigger in the same
     // transaction as every write.
     r#"

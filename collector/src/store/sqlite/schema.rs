@@ -193,7 +193,20 @@ const MIGRATIONS: &[&str] = &[
         detail  TEXT NOT NULL
     ) STRICT;
     "#,
-    // 3: current findings counted per (site, rule, severity, status), kept
+    // 3: retention and the batching writer (issue 7). Deleting an old
+    // report makes SQLite check that no finding still points to it:
+    // without an index on the child key each check reads every finding.
+    // The partial index holds only bodies not yet pruned, so the hourly
+    // run never rereads the pruned ones. Retries are recognised by
+    // report_id now, so the body-digest index has no reader left.
+    r#"
+    CREATE INDEX findings_by_report ON findings(report_id);
+    CREATE INDEX reports_unpruned ON reports(received_at) WHERE body_pruned_at IS NULL;
+    CREATE INDEX scan_summaries_by_received ON scan_summaries(received_at);
+    CREATE INDEX sequence_gaps_by_time ON sequence_gaps(detected_at);
+    DROP INDEX reports_by_body;
+    "#,
+    // 4: current findings counted per (site, rule, severity, status), kept
     // exact by triggers in the same transaction as every write, so a
     // /metrics scrape reads a few hundred rows instead of grouping millions.
     // A key whose count falls to 0 stays (and is skipped when read).

@@ -1,27 +1,59 @@
-//! Ingesting one report: the agent row, the report as received and the
-//! upsert of its findings, all in one IMMEDIATE transaction, committed
-//! before the agent is told 202.
+//! Storing one report on SQLite, inside the writer's batch transaction
+//! (a savepoint of its own, see `writer.rs`): the agent's stamps checked
+//! against its row, the report as received, the current findings of the
+//! targets it covers, their history and the scan summary.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-use trustwatch_rules::Finding;
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::db_err;
 use crate::error::Result;
-use crate::store::{IncomingReport, Stored};
+use crate::store::history::{self, CurrentRow, Plan};
+use crate::store::ingest::{self, AgentState, Decision, Earlier, Prepared};
+use crate::store::{Refusal, SequenceGap, Stored};
 
-// A finding only moves forward in time: a report that was spooled and
-// uploaded late must not overwrite a newer observation of the same rule.
+const AGENT_STATE: &str =
+    "SELECT revoked_at IS NOT NULL, last_sequence FROM agents WHERE name = ?1";
+
+const EARLIER: &str = "SELECT id, body_sha256 FROM reports WHERE agent = ?1 AND report_uid = ?2";
+
+// Any request that got past revocation is contact, refused or not.
+const TOUCH_AGENT: &str = "
+    UPDATE agents SET last_contact = MAX(COALESCE(last_contact, 0), ?2) WHERE name = ?1";
+
+const UPSERT_AGENT: &str = "
+    INSERT INTO agents (name, site, cert_fingerprint, first_seen, last_seen, last_contact,
+                        last_sequence)
+    VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
+    ON CONFLICT (name) DO UPDATE SET
+        site = excluded.site,
+        cert_fingerprint = excluded.cert_fingerprint,
+        last_seen = MAX(agents.last_seen, excluded.last_seen),
+        last_contact = MAX(COALESCE(agents.last_contact, 0), excluded.last_contact),
+        last_sequence = excluded.last_sequence";
+
+const INSERT_REPORT: &str = "
+    INSERT INTO reports (agent, site, cert_fingerprint, received_at, scanned_at, baseline_id,
+                         baseline_version, vantage, body, body_sha256, report_uid, sequence)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+const INSERT_GAP: &str = "
+    INSERT INTO sequence_gaps (agent, first_missing, last_missing, detected_at, report_id)
+    VALUES (?1, ?2, ?3, ?4, ?5)";
+
+const CURRENT: &str = "
+    SELECT target, rule_id, status, severity, first_seen, last_seen, last_changed, resolved_at
+    FROM findings WHERE agent = ?1 AND target = ?2";
+
+// `history::plan` has already applied the freshness rules: every value
+// here is the one to keep.
 const UPSERT_FINDING: &str = "
     INSERT INTO findings (agent, site, target, rule_id, status, severity, title, summary,
                           evidence, controls, cert_not_after, first_seen, last_seen,
-                          last_changed, report_id)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?12, ?13)
+                          last_changed, report_id, resolved_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
     ON CONFLICT (agent, target, rule_id) DO UPDATE SET
         site = excluded.site,
         status = excluded.status,
@@ -31,135 +63,263 @@ const UPSERT_FINDING: &str = "
         evidence = excluded.evidence,
         controls = excluded.controls,
         cert_not_after = excluded.cert_not_after,
+        first_seen = excluded.first_seen,
         last_seen = excluded.last_seen,
-        last_changed = CASE WHEN findings.status = excluded.status
-                            THEN findings.last_changed ELSE excluded.last_seen END,
-        report_id = excluded.report_id
-    WHERE excluded.last_seen >= findings.last_seen";
+        last_changed = excluded.last_changed,
+        report_id = excluded.report_id,
+        resolved_at = excluded.resolved_at";
 
-// A report is authoritative for each target it covers: rules it no longer
-// reports for that target (e.g. a rule the agent's baseline dropped) stop
-// being current. Targets it does not mention are left alone, since an agent
-// may scan different targets on different schedules.
-const PRUNE_TARGET: &str = "
-    DELETE FROM findings
-    WHERE agent = ?1 AND target = ?2 AND report_id <> ?3 AND last_seen <= ?4";
+const DELETE_FINDING: &str =
+    "DELETE FROM findings WHERE agent = ?1 AND target = ?2 AND rule_id = ?3";
 
+const INSERT_CHANGE: &str = "
+    INSERT INTO finding_changes (agent, site, target, rule_id, severity, from_status,
+                                 to_status, at, report_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+const INSERT_SUMMARY: &str = "
+    INSERT INTO scan_summaries (report_id, agent, site, scanned_at, received_at, targets, pass,
+                                fail, error, not_applicable, fail_critical, fail_high,
+                                fail_medium, fail_low)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+/// Stores `p` on `conn` (inside the caller's transaction), or says why not.
 pub(super) fn ingest(
-    conn: &mut Connection,
+    conn: &Connection,
     path: &Path,
-    incoming: &IncomingReport,
-) -> Result<Stored> {
+    p: &Prepared,
+) -> Result<std::result::Result<Stored, Refusal>> {
     let err = |action| db_err(path, action);
-    let agent = &incoming.agent;
-    let report = &incoming.report;
-    let received = incoming.received_at.unix_timestamp();
-    // Findings are dated by the scan, but never later than their arrival: an
-    // agent whose clock runs ahead would otherwise date a finding in the
-    // future and, through the freshness guard, freeze it until then.
-    let observed = report.scanned_at.unix_timestamp().min(received);
-
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(err("begin an ingest transaction"))?;
-    tx.execute(
-        "INSERT INTO agents (name, site, cert_fingerprint, first_seen, last_seen)
-         VALUES (?1, ?2, ?3, ?4, ?4)
-         ON CONFLICT (name) DO UPDATE SET
-             site = excluded.site,
-             cert_fingerprint = excluded.cert_fingerprint,
-             last_seen = MAX(agents.last_seen, excluded.last_seen)",
-        params![agent.name, agent.site, agent.cert_fingerprint, received],
-    )
-    .map_err(err("record the agent"))?;
-    let body_sha256 = hex::encode(Sha256::digest(incoming.body.as_bytes()));
-    let earlier: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM reports WHERE agent = ?1 AND body_sha256 = ?2",
-            params![agent.name, body_sha256],
-            |row| row.get(0),
-        )
+    let agent = &p.agent;
+    let state = conn
+        .prepare_cached(AGENT_STATE)
+        .map_err(err("prepare the agent lookup"))?
+        .query_row([&agent.name], |r| {
+            Ok(AgentState {
+                revoked: r.get(0)?,
+                last_sequence: r.get(1)?,
+            })
+        })
+        .optional()
+        .map_err(err("read the agent"))?
+        .unwrap_or(AgentState {
+            revoked: false,
+            last_sequence: 0,
+        });
+    let earlier: Option<(i64, String)> = conn
+        .prepare_cached(EARLIER)
+        .map_err(err("prepare the report lookup"))?
+        .query_row(params![agent.name, p.report_uid], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()
         .map_err(err("look for an earlier copy of the report"))?;
-    if let Some(report_id) = earlier {
-        tx.commit().map_err(err("commit the report"))?;
-        return Ok(Stored {
-            report_id,
-            findings: report.findings.len(),
-            duplicate: true,
-        });
-    }
-    tx.execute(
-        "INSERT INTO reports (agent, site, cert_fingerprint, received_at, scanned_at,
-                              baseline_id, baseline_version, vantage, body, body_sha256)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+    let earlier = earlier.as_ref().map(|(id, sha)| Earlier {
+        report_id: *id,
+        body_sha256: sha,
+    });
+    let gap = match ingest::decide(p, state, earlier) {
+        Decision::Refuse(r @ Refusal::Revoked { .. }) => return Ok(Err(r)),
+        Decision::Refuse(r) => {
+            touch(conn, path, p)?;
+            return Ok(Err(r));
+        }
+        Decision::Duplicate { report_id } => {
+            touch(conn, path, p)?;
+            return Ok(Ok(Stored {
+                report_id,
+                findings: p.reported,
+                duplicate: true,
+                gap: None,
+                changes: 0,
+            }));
+        }
+        Decision::Store { gap } => gap,
+    };
+
+    conn.prepare_cached(UPSERT_AGENT)
+        .map_err(err("prepare the agent upsert"))?
+        .execute(params![
             agent.name,
             agent.site,
             agent.cert_fingerprint,
-            received,
-            report.scanned_at.unix_timestamp(),
-            report.baseline.id,
-            report.baseline.version,
-            report.vantage,
-            incoming.body,
-            body_sha256,
-        ],
-    )
-    .map_err(err("store the report"))?;
-    let report_id = tx.last_insert_rowid();
+            p.received,
+            p.sequence
+        ])
+        .map_err(err("record the agent"))?;
+    conn.prepare_cached(INSERT_REPORT)
+        .map_err(err("prepare the report insert"))?
+        .execute(params![
+            agent.name,
+            agent.site,
+            agent.cert_fingerprint,
+            p.received,
+            p.scanned,
+            p.baseline_id,
+            p.baseline_version,
+            p.vantage,
+            p.body,
+            p.body_sha256,
+            p.report_uid,
+            p.sequence,
+        ])
+        .map_err(err("store the report"))?;
+    let report_id = conn.last_insert_rowid();
+    if let Some(g) = gap {
+        record_gap(conn, path, p, g, report_id)?;
+    }
+    let current = current_rows(conn, path, p)?;
+    let plan = history::plan(p, &current);
+    write_plan(conn, path, p, &plan, report_id)?;
+    let s = &p.summary;
+    conn.prepare_cached(INSERT_SUMMARY)
+        .map_err(err("prepare the summary insert"))?
+        .execute(params![
+            report_id,
+            agent.name,
+            agent.site,
+            p.scanned,
+            p.received,
+            s.targets,
+            s.pass,
+            s.fail,
+            s.error,
+            s.not_applicable,
+            s.fail_critical,
+            s.fail_high,
+            s.fail_medium,
+            s.fail_low,
+        ])
+        .map_err(err("store the scan summary"))?;
+    Ok(Ok(Stored {
+        report_id,
+        findings: p.reported,
+        duplicate: false,
+        gap,
+        changes: plan.changes.len(),
+    }))
+}
 
-    {
-        let mut upsert = tx
-            .prepare_cached(UPSERT_FINDING)
-            .map_err(err("prepare the findings upsert"))?;
-        for f in &report.findings {
-            upsert
-                .execute(params![
-                    agent.name,
-                    agent.site,
-                    f.target,
-                    f.rule_id,
-                    f.status.as_str(),
-                    f.severity.as_str(),
-                    f.title,
-                    f.summary,
-                    to_json(&f.evidence),
-                    to_json(&f.controls),
-                    cert_not_after(f),
-                    observed,
-                    report_id,
-                ])
-                .map_err(err("upsert a finding"))?;
-        }
-        let mut prune = tx
-            .prepare_cached(PRUNE_TARGET)
-            .map_err(err("prepare the findings prune"))?;
-        let targets: BTreeSet<&str> = report.findings.iter().map(|f| f.target.as_str()).collect();
-        for target in targets {
-            prune
-                .execute(params![agent.name, target, report_id, observed])
-                .map_err(err("retire findings no longer reported"))?;
+fn touch(conn: &Connection, path: &Path, p: &Prepared) -> Result<()> {
+    conn.prepare_cached(TOUCH_AGENT)
+        .map_err(db_err(path, "prepare the agent contact update"))?
+        .execute(params![p.agent.name, p.received])
+        .map_err(db_err(path, "record the agent's contact"))?;
+    Ok(())
+}
+
+fn record_gap(
+    conn: &Connection,
+    path: &Path,
+    p: &Prepared,
+    g: SequenceGap,
+    report_id: i64,
+) -> Result<()> {
+    conn.prepare_cached(INSERT_GAP)
+        .map_err(db_err(path, "prepare the gap insert"))?
+        .execute(params![
+            p.agent.name,
+            g.first_missing,
+            g.last_missing,
+            p.received,
+            report_id
+        ])
+        .map_err(db_err(path, "record a sequence gap"))?;
+    Ok(())
+}
+
+/// The agent's current findings for the report's targets.
+fn current_rows(conn: &Connection, path: &Path, p: &Prepared) -> Result<Vec<CurrentRow>> {
+    let err = |action| db_err(path, action);
+    let mut stmt = conn
+        .prepare_cached(CURRENT)
+        .map_err(err("prepare the current findings lookup"))?;
+    let targets: BTreeSet<&str> = p.rows.iter().map(|r| r.target.as_str()).collect();
+    let mut rows = Vec::new();
+    for target in targets {
+        let found = stmt
+            .query_map(params![p.agent.name, target], |r| {
+                Ok(CurrentRow {
+                    target: r.get(0)?,
+                    rule_id: r.get(1)?,
+                    status: r.get(2)?,
+                    severity: r.get(3)?,
+                    first_seen: r.get(4)?,
+                    last_seen: r.get(5)?,
+                    last_changed: r.get(6)?,
+                    resolved_at: r.get(7)?,
+                })
+            })
+            .map_err(err("read the current findings"))?;
+        for row in found {
+            rows.push(row.map_err(err("read the current findings"))?);
         }
     }
-    tx.commit().map_err(err("commit the report"))?;
-    Ok(Stored {
-        report_id,
-        findings: report.findings.len(),
-        duplicate: false,
-    })
+    Ok(rows)
 }
 
-fn to_json(value: &impl serde::Serialize) -> String {
-    // Evidence and controls came from JSON moments ago; re-serialising
-    // plain maps, strings and arrays cannot fail.
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
-}
-
-/// `evidence.not_after` (RFC 3339) as unix seconds, when present.
-fn cert_not_after(f: &Finding) -> Option<i64> {
-    let text = f.evidence.get("not_after")?.as_str()?;
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .map(OffsetDateTime::unix_timestamp)
+fn write_plan(
+    conn: &Connection,
+    path: &Path,
+    p: &Prepared,
+    plan: &Plan<'_>,
+    report_id: i64,
+) -> Result<()> {
+    let err = |action| db_err(path, action);
+    let agent = &p.agent;
+    let mut upsert = conn
+        .prepare_cached(UPSERT_FINDING)
+        .map_err(err("prepare the findings upsert"))?;
+    for u in &plan.upserts {
+        let r = &p.rows[u.row];
+        upsert
+            .execute(params![
+                agent.name,
+                agent.site,
+                r.target,
+                r.rule_id,
+                r.status.as_str(),
+                r.severity.as_str(),
+                r.title,
+                r.summary,
+                r.evidence,
+                r.controls,
+                r.cert_not_after,
+                u.first_seen,
+                p.observed,
+                u.last_changed,
+                report_id,
+                u.resolved_at,
+            ])
+            .map_err(err("upsert a finding"))?;
+    }
+    if !plan.deletes.is_empty() {
+        let mut delete = conn
+            .prepare_cached(DELETE_FINDING)
+            .map_err(err("prepare the findings delete"))?;
+        for (target, rule_id) in &plan.deletes {
+            delete
+                .execute(params![agent.name, target, rule_id])
+                .map_err(err("retire a finding no longer reported"))?;
+        }
+    }
+    let mut change = conn
+        .prepare_cached(INSERT_CHANGE)
+        .map_err(err("prepare the history insert"))?;
+    for c in &plan.changes {
+        change
+            .execute(params![
+                agent.name,
+                agent.site,
+                c.target,
+                c.rule_id,
+                c.severity,
+                c.from_status,
+                c.to_status,
+                c.at,
+                report_id,
+            ])
+            .map_err(err("record a finding's change"))?;
+    }
+    Ok(())
 }

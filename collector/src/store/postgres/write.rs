@@ -1,0 +1,422 @@
+//! Storing one report on PostgreSQL: the same rules as SQLite (the
+//! decisions and the history plan are shared, in `store/ingest.rs` and
+//! `store/history.rs`), in one transaction of about a dozen round trips
+//! whatever the number of findings: each set of rows goes as arrays
+//! through one `UNNEST` statement.
+//!
+//! Several collectors may receive the same agent's reports at once (a
+//! retry through another load-balancer leg). The agent's row is locked
+//! first (`SELECT … FOR UPDATE`) and everything the decision reads is read
+//! after the lock, so their transactions for that agent run one after the
+//! other: a report is stored once and a sequence never goes backwards.
+
+use std::collections::BTreeSet;
+
+use deadpool_postgres::{Object, Transaction};
+
+use super::pg_err;
+use crate::error::Result;
+use crate::store::history::{self, CurrentRow, Plan};
+use crate::store::ingest::{self, AgentState, Decision, Earlier, Prepared};
+use crate::store::{Refusal, Stored};
+
+// A row to lock even for an agent's very first report. A concurrent
+// first report of the same agent waits here on the primary key, then
+// finds the row.
+const CREATE_AGENT: &str = "
+    INSERT INTO agents (name, site, cert_fingerprint, first_seen, last_seen)
+    VALUES ($1, $2, $3, $4, $4)
+    ON CONFLICT (name) DO NOTHING";
+
+const LOCK_AGENT: &str =
+    "SELECT revoked_at IS NOT NULL, last_sequence FROM agents WHERE name = $1 FOR UPDATE";
+
+const EARLIER: &str = "SELECT id, body_sha256 FROM reports WHERE agent = $1 AND report_uid = $2";
+
+const TOUCH_AGENT: &str = "
+    UPDATE agents SET last_contact = GREATEST(COALESCE(last_contact, 0), $2) WHERE name = $1";
+
+const UPDATE_AGENT: &str = "
+    UPDATE agents SET site = $2, cert_fingerprint = $3,
+        last_seen = GREATEST(last_seen, $4),
+        last_contact = GREATEST(COALESCE(last_contact, 0), $4),
+        last_sequence = $5
+    WHERE name = $1";
+
+const INSERT_REPORT: &str = "
+    INSERT INTO reports (agent, site, cert_fingerprint, received_at, scanned_at, baseline_id,
+                         baseline_version, vantage, body, body_sha256, report_uid, sequence)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    RETURNING id";
+
+const INSERT_GAP: &str = "
+    INSERT INTO sequence_gaps (agent, first_missing, last_missing, detected_at, report_id)
+    VALUES ($1, $2, $3, $4, $5)";
+
+const CURRENT: &str = "
+    SELECT target, rule_id, status, severity, first_seen, last_seen, last_changed, resolved_at
+    FROM findings WHERE agent = $1 AND target = ANY($2)";
+
+// `history::plan` has applied the freshness rules: every value is the one
+// to keep. Its rows are unique per (target, rule_id), which ON CONFLICT
+// DO UPDATE requires within one statement.
+const UPSERT_FINDINGS: &str = "
+    INSERT INTO findings (agent, site, target, rule_id, status, severity, title, summary,
+                          evidence, controls, cert_not_after, first_seen, last_seen,
+                          last_changed, report_id, resolved_at)
+    SELECT $1, $2, t.target, t.rule_id, t.status, t.severity, t.title, t.summary, t.evidence,
+           t.controls, t.cert_not_after, t.first_seen, $3, t.last_changed, $4, t.resolved_at
+    FROM UNNEST($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                $11::text[], $12::text[], $13::int8[], $14::int8[], $15::int8[], $16::int8[])
+         AS t(target, rule_id, status, severity, title, summary, evidence, controls,
+              cert_not_after, first_seen, last_changed, resolved_at)
+    ON CONFLICT (agent, target, rule_id) DO UPDATE SET
+        site = excluded.site,
+        status = excluded.status,
+        severity = excluded.severity,
+        title = excluded.title,
+        summary = excluded.summary,
+        evidence = excluded.evidence,
+        controls = excluded.controls,
+        cert_not_after = excluded.cert_not_after,
+        first_seen = excluded.first_seen,
+        last_seen = excluded.last_seen,
+        last_changed = excluded.last_changed,
+        report_id = excluded.report_id,
+        resolved_at = excluded.resolved_at";
+
+const DELETE_FINDINGS: &str = "
+    DELETE FROM findings
+    WHERE agent = $1 AND (target, rule_id) IN (SELECT * FROM UNNEST($2::text[], $3::text[]))";
+
+const INSERT_CHANGES: &str = "
+    INSERT INTO finding_changes (agent, site, target, rule_id, severity, from_status,
+                                 to_status, at, report_id)
+    SELECT $1, $2, t.target, t.rule_id, t.severity, t.from_status, t.to_status, $3, $4
+    FROM UNNEST($5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         AS t(target, rule_id, severity, from_status, to_status)";
+
+const INSERT_SUMMARY: &str = "
+    INSERT INTO scan_summaries (report_id, agent, site, scanned_at, received_at, targets, pass,
+                                fail, error, not_applicable, fail_critical, fail_high,
+                                fail_medium, fail_low)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+/// Stores `p` in one transaction on `client`.
+pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) -> Result<Stored> {
+    let err = |action| pg_err(database, action);
+    let agent = &p.agent;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(err("begin an ingest transaction"))?;
+    let stmt = tx
+        .prepare_cached(CREATE_AGENT)
+        .await
+        .map_err(err("prepare the agent insert"))?;
+    tx.execute(
+        &stmt,
+        &[
+            &agent.name,
+            &agent.site,
+            &agent.cert_fingerprint,
+            &p.received,
+        ],
+    )
+    .await
+    .map_err(err("record the agent"))?;
+    let stmt = tx
+        .prepare_cached(LOCK_AGENT)
+        .await
+        .map_err(err("prepare the agent lock"))?;
+    let row = tx
+        .query_one(&stmt, &[&agent.name])
+        .await
+        .map_err(err("lock the agent"))?;
+    let state = AgentState {
+        revoked: row.get(0),
+        last_sequence: row.get(1),
+    };
+    let stmt = tx
+        .prepare_cached(EARLIER)
+        .await
+        .map_err(err("prepare the report lookup"))?;
+    let earlier: Option<(i64, String)> = tx
+        .query_opt(&stmt, &[&agent.name, &p.report_uid])
+        .await
+        .map_err(err("look for an earlier copy of the report"))?
+        .map(|r| (r.get(0), r.get(1)));
+    let earlier = earlier.as_ref().map(|(id, sha)| Earlier {
+        report_id: *id,
+        body_sha256: sha,
+    });
+    let gap = match ingest::decide(p, state, earlier) {
+        // Nothing to write: the transaction rolls back on drop.
+        Decision::Refuse(r @ Refusal::Revoked { .. }) => return Err(r.into()),
+        Decision::Refuse(r) => {
+            touch(&tx, database, p).await?;
+            tx.commit()
+                .await
+                .map_err(err("commit the agent's contact"))?;
+            return Err(r.into());
+        }
+        Decision::Duplicate { report_id } => {
+            touch(&tx, database, p).await?;
+            tx.commit()
+                .await
+                .map_err(err("commit the agent's contact"))?;
+            return Ok(Stored {
+                report_id,
+                findings: p.reported,
+                duplicate: true,
+                gap: None,
+                changes: 0,
+            });
+        }
+        Decision::Store { gap } => gap,
+    };
+
+    let stmt = tx
+        .prepare_cached(UPDATE_AGENT)
+        .await
+        .map_err(err("prepare the agent update"))?;
+    tx.execute(
+        &stmt,
+        &[
+            &agent.name,
+            &agent.site,
+            &agent.cert_fingerprint,
+            &p.received,
+            &p.sequence,
+        ],
+    )
+    .await
+    .map_err(err("record the agent"))?;
+    let stmt = tx
+        .prepare_cached(INSERT_REPORT)
+        .await
+        .map_err(err("prepare the report insert"))?;
+    let report_id: i64 = tx
+        .query_one(
+            &stmt,
+            &[
+                &agent.name,
+                &agent.site,
+                &agent.cert_fingerprint,
+                &p.received,
+                &p.scanned,
+                &p.baseline_id,
+                &p.baseline_version,
+                &p.vantage,
+                &p.body,
+                &p.body_sha256,
+                &p.report_uid,
+                &p.sequence,
+            ],
+        )
+        .await
+        .map_err(err("store the report"))?
+        .get(0);
+    if let Some(g) = gap {
+        let stmt = tx
+            .prepare_cached(INSERT_GAP)
+            .await
+            .map_err(err("prepare the gap insert"))?;
+        tx.execute(
+            &stmt,
+            &[
+                &agent.name,
+                &g.first_missing,
+                &g.last_missing,
+                &p.received,
+                &report_id,
+            ],
+        )
+        .await
+        .map_err(err("record a sequence gap"))?;
+    }
+    let current = current_rows(&tx, database, p).await?;
+    let plan = history::plan(p, &current);
+    write_plan(&tx, database, p, &plan, report_id).await?;
+    let s = &p.summary;
+    let stmt = tx
+        .prepare_cached(INSERT_SUMMARY)
+        .await
+        .map_err(err("prepare the summary insert"))?;
+    tx.execute(
+        &stmt,
+        &[
+            &report_id,
+            &agent.name,
+            &agent.site,
+            &p.scanned,
+            &p.received,
+            &s.targets,
+            &s.pass,
+            &s.fail,
+            &s.error,
+            &s.not_applicable,
+            &s.fail_critical,
+            &s.fail_high,
+            &s.fail_medium,
+            &s.fail_low,
+        ],
+    )
+    .await
+    .map_err(err("store the scan summary"))?;
+    tx.commit().await.map_err(err("commit the report"))?;
+    Ok(Stored {
+        report_id,
+        findings: p.reported,
+        duplicate: false,
+        gap,
+        changes: plan.changes.len(),
+    })
+}
+
+async fn touch(tx: &Transaction<'_>, database: &str, p: &Prepared) -> Result<()> {
+    let err = |action| pg_err(database, action);
+    let stmt = tx
+        .prepare_cached(TOUCH_AGENT)
+        .await
+        .map_err(err("prepare the agent contact update"))?;
+    tx.execute(&stmt, &[&p.agent.name, &p.received])
+        .await
+        .map_err(err("record the agent's contact"))?;
+    Ok(())
+}
+
+async fn current_rows(
+    tx: &Transaction<'_>,
+    database: &str,
+    p: &Prepared,
+) -> Result<Vec<CurrentRow>> {
+    let err = |action| pg_err(database, action);
+    let targets: Vec<&str> = p
+        .rows
+        .iter()
+        .map(|r| r.target.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stmt = tx
+        .prepare_cached(CURRENT)
+        .await
+        .map_err(err("prepare the current findings lookup"))?;
+    let rows = tx
+        .query(&stmt, &[&p.agent.name, &targets])
+        .await
+        .map_err(err("read the current findings"))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| CurrentRow {
+            target: r.get(0),
+            rule_id: r.get(1),
+            status: r.get(2),
+            severity: r.get(3),
+            first_seen: r.get(4),
+            last_seen: r.get(5),
+            last_changed: r.get(6),
+            resolved_at: r.get(7),
+        })
+        .collect())
+}
+
+async fn write_plan(
+    tx: &Transaction<'_>,
+    database: &str,
+    p: &Prepared,
+    plan: &Plan<'_>,
+    report_id: i64,
+) -> Result<()> {
+    let err = |action| pg_err(database, action);
+    let agent = &p.agent;
+    if !plan.upserts.is_empty() {
+        let rows: Vec<_> = plan.upserts.iter().map(|u| (&p.rows[u.row], u)).collect();
+        let col = |f: fn(&crate::store::ingest::Row) -> &str| -> Vec<&str> {
+            rows.iter().map(|(r, _)| f(r)).collect()
+        };
+        let targets = col(|r| &r.target);
+        let rule_ids = col(|r| &r.rule_id);
+        let statuses = col(|r| r.status.as_str());
+        let severities = col(|r| r.severity.as_str());
+        let titles = col(|r| &r.title);
+        let summaries = col(|r| &r.summary);
+        let evidence = col(|r| &r.evidence);
+        let controls = col(|r| &r.controls);
+        let not_after: Vec<Option<i64>> = rows.iter().map(|(r, _)| r.cert_not_after).collect();
+        let first_seen: Vec<i64> = rows.iter().map(|(_, u)| u.first_seen).collect();
+        let last_changed: Vec<i64> = rows.iter().map(|(_, u)| u.last_changed).collect();
+        let resolved: Vec<Option<i64>> = rows.iter().map(|(_, u)| u.resolved_at).collect();
+        let stmt = tx
+            .prepare_cached(UPSERT_FINDINGS)
+            .await
+            .map_err(err("prepare the findings upsert"))?;
+        tx.execute(
+            &stmt,
+            &[
+                &agent.name,
+                &agent.site,
+                &p.observed,
+                &report_id,
+                &targets,
+                &rule_ids,
+                &statuses,
+                &severities,
+                &titles,
+                &summaries,
+                &evidence,
+                &controls,
+                &not_after,
+                &first_seen,
+                &last_changed,
+                &resolved,
+            ],
+        )
+        .await
+        .map_err(err("upsert the findings"))?;
+    }
+    if !plan.deletes.is_empty() {
+        let targets: Vec<&str> = plan.deletes.iter().map(|(t, _)| *t).collect();
+        let rule_ids: Vec<&str> = plan.deletes.iter().map(|(_, r)| *r).collect();
+        let stmt = tx
+            .prepare_cached(DELETE_FINDINGS)
+            .await
+            .map_err(err("prepare the findings delete"))?;
+        tx.execute(&stmt, &[&agent.name, &targets, &rule_ids])
+            .await
+            .map_err(err("retire findings no longer reported"))?;
+    }
+    if !plan.changes.is_empty() {
+        let c = &plan.changes;
+        let targets: Vec<&str> = c.iter().map(|c| c.target).collect();
+        let rule_ids: Vec<&str> = c.iter().map(|c| c.rule_id).collect();
+        let severities: Vec<&str> = c.iter().map(|c| c.severity).collect();
+        let from: Vec<Option<&str>> = c.iter().map(|c| c.from_status).collect();
+        let to: Vec<&str> = c.iter().map(|c| c.to_status).collect();
+        let stmt = tx
+            .prepare_cached(INSERT_CHANGES)
+            .await
+            .map_err(err("prepare the history insert"))?;
+        tx.execute(
+            &stmt,
+            &[
+                &agent.name,
+                &agent.site,
+                &p.observed,
+                &report_id,
+                &targets,
+                &rule_ids,
+                &severities,
+                &from,
+                &to,
+            ],
+        )
+        .await
+        .map_err(err("record the findings' changes"))?;
+    }
+    Ok(())
+}
