@@ -13,6 +13,7 @@ pub mod error;
 pub mod identity;
 pub mod ingest;
 pub mod metrics;
+pub mod policy;
 pub mod server;
 pub mod shutdown;
 pub mod store;

@@ -6,12 +6,13 @@
 //! collectors receiving the same agent's retries serialise on it instead of
 //! both storing the report.
 
+mod query;
 pub(super) mod schema;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use super::{AgentRow, Aggregates, FindingFilter, FindingRow, IncomingReport, Stored};
+use super::{IncomingReport, Stored};
 use crate::config::PostgresConfig;
 use crate::error::{Error, Result};
 
@@ -77,18 +78,6 @@ impl Postgres {
 
     pub(super) async fn ingest(&self, _report: IncomingReport) -> Result<Stored> {
         Err(self.not_yet("store a report"))
-    }
-
-    pub(super) async fn findings(&self, _filter: FindingFilter) -> Result<Vec<FindingRow>> {
-        Err(self.not_yet("query findings"))
-    }
-
-    pub(super) async fn agents(&self) -> Result<Vec<AgentRow>> {
-        Err(self.not_yet("query agents"))
-    }
-
-    pub(super) async fn aggregates(&self, _stale_before: i64) -> Result<Aggregates> {
-        Err(self.not_yet("compute aggregates"))
     }
 
     pub(super) async fn ping(&self) -> Result<()> {

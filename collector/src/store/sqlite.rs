@@ -5,7 +5,6 @@
 //! stalls the async runtime. WAL mode lets the reader (metrics scrapes, API
 //! queries) run while the writer commits.
 
-mod aggregate;
 mod query;
 pub(super) mod schema;
 mod write;
@@ -16,7 +15,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::{AgentRow, Aggregates, FindingFilter, FindingRow, IncomingReport, Stored};
+use super::portable::{Row, Sql};
+use super::{IncomingReport, Stored};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -50,21 +50,23 @@ impl Sqlite {
             .await
     }
 
-    pub(super) async fn findings(&self, filter: FindingFilter) -> Result<Vec<FindingRow>> {
+    pub(super) async fn read(
+        &self,
+        action: &'static str,
+        queries: Vec<Sql>,
+    ) -> Result<Vec<Vec<Row>>> {
         let path = self.path.clone();
-        self.with_reader(move |conn| query::findings(conn, &path, &filter))
+        self.with_reader(move |conn| query::read(conn, &path, action, &queries))
             .await
     }
 
-    pub(super) async fn agents(&self) -> Result<Vec<AgentRow>> {
+    pub(super) async fn write(
+        &self,
+        action: &'static str,
+        steps: Vec<Sql>,
+    ) -> Result<Vec<Vec<Row>>> {
         let path = self.path.clone();
-        self.with_reader(move |conn| query::agents(conn, &path))
-            .await
-    }
-
-    pub(super) async fn aggregates(&self, stale_before: i64) -> Result<Aggregates> {
-        let path = self.path.clone();
-        self.with_reader(move |conn| aggregate::compute(conn, &path, stale_before))
+        self.with_writer(move |conn| query::write(conn, &path, action, &steps))
             .await
     }
 

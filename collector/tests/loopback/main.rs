@@ -3,6 +3,11 @@
 //! is bounded.
 
 mod api;
+mod auth;
+mod cardinality;
+mod exceptions;
 mod ingest;
+mod pagination;
+mod policy;
 mod promtool;
 mod support;
