@@ -201,7 +201,8 @@ struct RawAgents {
 impl Default for RawAgents {
     fn default() -> Self {
         RawAgents {
-            stale_after_secs: 86_400,
+            // PATCH-006: an agent silent for a week is a coverage gap.
+            stale_after_secs: 604_800,
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct Demo {
     pub agent_binary: PathBuf,
     pub agent_config: PathBuf,
     pub ca_created: bool,
+    /// A read-only (auditor) API token for trying the query API.
+    pub api_token: String,
     store: Store,
     reports: watch::Receiver<u64>,
     child: Child,
@@ -141,6 +143,15 @@ impl Demo {
         let (stop, stop_rx) = watch::channel(false);
         let ca_created = collector.ca_origin() == CaOrigin::Created;
         let store = collector.store().clone();
+        let api_token = store
+            .create_api_token(
+                "demo",
+                crate::store::Role::Auditor,
+                None,
+                &crate::store::Actor::system("demo"),
+            )
+            .await?
+            .text;
         let reports = collector.subscribe_reports();
         let mut collector_stop = stop_rx.clone();
         let collector = tokio::spawn(collector.run(async move {
@@ -156,6 +167,7 @@ impl Demo {
             agent_binary,
             agent_config,
             ca_created,
+            api_token,
             store,
             reports,
             child,

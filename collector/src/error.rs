@@ -129,6 +129,15 @@ pub enum Error {
         supported: i64,
     },
 
+    /// A row the store returned that this build cannot read (a column of an
+    /// unexpected type, JSON that does not parse): a bug or a hand-edited
+    /// database, never the caller's input.
+    #[error("the store returned data this collector cannot read: {reason}")]
+    StoreData { reason: String },
+
+    #[error("the operating system's random number generator failed")]
+    Random,
+
     #[error("the embedded rule catalogue is invalid: {0}")]
     Catalogue(#[from] trustwatch_rules::CatalogueError),
 

@@ -2,11 +2,12 @@
 
 mod handler;
 mod listener;
+mod policy;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::{watch, Semaphore};
 
@@ -17,6 +18,8 @@ pub use listener::serve;
 
 /// The path agents upload to.
 pub const REPORTS_PATH: &str = "/api/v1/reports";
+/// Where agents fetch their site's central policy.
+pub const POLICY_PATH: &str = "/api/v1/policy";
 
 /// What the upload handler needs.
 #[derive(Debug, Clone)]
@@ -38,5 +41,6 @@ pub struct IngestState {
 pub fn router(state: IngestState) -> Router {
     Router::new()
         .route(REPORTS_PATH, post(handler::post_report))
+        .route(POLICY_PATH, get(policy::get_policy))
         .with_state(Arc::new(state))
 }

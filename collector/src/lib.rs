@@ -14,6 +14,7 @@ pub mod identity;
 pub mod ingest;
 pub mod metrics;
 pub mod retention;
+pub mod policy;
 pub mod server;
 pub mod shutdown;
 pub mod store;

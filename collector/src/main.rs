@@ -13,6 +13,8 @@ use trustwatch_collector::ca::{self, Ca, CaOrigin};
 use trustwatch_collector::demo::{self, Demo, DemoOptions};
 use trustwatch_collector::{api, ingest, Collector, Config, Error};
 
+mod registers_cli;
+
 #[derive(Parser)]
 #[command(
     name = "trustwatch-collector",
@@ -36,6 +38,15 @@ enum Command {
     AgentCert(AgentCertArgs),
     /// Run a collector, a local agent and a deliberately misconfigured TLS endpoint on this machine.
     Demo(DemoArgs),
+    /// API tokens for the query API (roles: admin, analyst, auditor).
+    #[command(subcommand)]
+    ApiToken(registers_cli::ApiTokenCommand),
+    /// The exceptions register: accepted risks per rule and target.
+    #[command(subcommand)]
+    Exception(registers_cli::ExceptionCommand),
+    /// Central scan policy per site, served to agents over mutual TLS.
+    #[command(subcommand)]
+    Policy(registers_cli::PolicyCommand),
 }
 
 #[derive(Args)]
@@ -114,6 +125,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { config } => serve(config).await,
         Command::AgentCert(args) => agent_cert(args),
         Command::Demo(args) => run_demo(args).await,
+        Command::ApiToken(cmd) => registers_cli::api_token(cmd).await,
+        Command::Exception(cmd) => registers_cli::exception(cmd).await,
+        Command::Policy(cmd) => registers_cli::policy(cmd).await,
     }
 }
 
@@ -144,6 +158,7 @@ async fn serve(config: PathBuf) -> anyhow::Result<()> {
         ingest::REPORTS_PATH
     );
     let http = collector.http_addr();
+    println!("the /api/v1/ endpoints need an API token: trustwatch-collector api-token create --config FILE --name NAME --role auditor");
     println!(
         "metrics: http://{http}{}  findings: http://{http}{}  agents: http://{http}{}",
         api::METRICS_PATH,
@@ -248,6 +263,12 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     println!("Look at:");
     println!("  metrics:  {}", demo.metrics_url());
     println!("  findings: {}", demo.findings_url());
+    println!("  (the API needs a token; the demo made a read-only auditor one)");
+    println!(
+        "  curl -H 'Authorization: Bearer {}' '{}'",
+        demo.api_token,
+        demo.findings_url()
+    );
     if args.once {
         demo.stop().await?;
         return Ok(());

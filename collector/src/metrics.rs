@@ -6,6 +6,9 @@
 
 mod compliance;
 mod ingest;
+mod coverage;
+mod exceptions;
+mod health;
 mod posture;
 
 use std::time::Instant;
@@ -126,6 +129,7 @@ pub struct Metrics {
     pub ingest_duration: Histogram,
     scrape_duration: Gauge,
     pub ingest: IngestCounters,
+    health: health::Health,
 }
 
 impl Metrics {
@@ -168,6 +172,7 @@ impl Metrics {
         registry.register(Box::new(ingest_duration.clone()))?;
         registry.register(Box::new(scrape_duration.clone()))?;
         let ingest = IngestCounters::register(&registry)?;
+        let health = health::Health::register(&registry)?;
         // Every reason is exported from the start, so a rate() over a
         // reason that has not happened yet is 0 rather than absent.
         for reason in RejectReason::ALL {
@@ -185,6 +190,7 @@ impl Metrics {
             ingest_duration,
             scrape_duration,
             ingest,
+            health,
         })
     }
 
@@ -209,17 +215,27 @@ impl Metrics {
             .get()
     }
 
+    /// Records the store backend (`sqlite` or `postgres`) for the info metric.
+    pub fn set_store_backend(&self, backend: &str) {
+        self.health.set_backend(backend);
+    }
+
     /// Renders the full exposition: posture from `aggregates` plus health.
-    /// `started` is when the scrape began (before the store was read).
+    /// `None`: the store did not answer; only health is rendered, with
+    /// `trustwatch_collector_store_up` 0. `started` is when the scrape
+    /// began (before the store was read).
     pub fn render(
         &self,
-        aggregates: &Aggregates,
+        aggregates: Option<&Aggregates>,
         catalogue: &Catalogue,
         started: Instant,
     ) -> Result<String> {
-        let posture = posture::registry(aggregates, catalogue)?;
+        self.health.set_store_up(aggregates.is_some());
+        // Without aggregates the posture families are empty (and so left
+        // out); rule and build info still come out.
+        let empty = Aggregates::default();
+        let mut families = posture::registry(aggregates.unwrap_or(&empty), catalogue)?.gather();
         self.scrape_duration.set(started.elapsed().as_secs_f64());
-        let mut families = posture.gather();
         families.extend(self.registry.gather());
         families.sort_by(|a, b| a.name().cmp(b.name()));
         Ok(TextEncoder::new().encode_to_string(&families)?)

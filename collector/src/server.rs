@@ -59,6 +59,7 @@ impl Collector {
         let acceptor = TlsAcceptor::from(tls::ingest_server_config(&ca, server)?);
         let store = Store::connect(&config.store, &config.data_dir).await?;
         let metrics = Metrics::new()?;
+        metrics.set_store_backend(store.backend_name());
         let ingest_listener = bind("ingest listener", config.ingest.listen).await?;
         let http_listener = bind("HTTP listener", config.http.listen).await?;
         Ok(Collector {

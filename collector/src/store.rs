@@ -7,25 +7,45 @@
 //! collectors behind one load balancer. Each operation is a method here
 //! that dispatches to `sqlite/` or `postgres/`, so callers never know which
 //! one runs; the logic that is not SQL (what a report changes) is shared.
+//! The read side and the registers (`query/`, `aggregate.rs`,
+//! `api_tokens.rs`, `exceptions.rs`, `policy.rs`, `admin.rs`) are written
+//! once in portable SQL (`portable.rs`) and run by each backend's executor.
 
+pub mod admin;
 mod aggregate;
+pub mod api_tokens;
+pub mod exceptions;
 mod history;
 mod ingest;
+pub mod policy;
+pub(crate) mod portable;
 mod postgres;
-mod query;
+pub mod query;
 pub mod retention;
 mod sqlite;
 mod write;
 
 use std::path::{Path, PathBuf};
 
+use time::OffsetDateTime;
+
 use crate::config::StoreConfig;
 use crate::error::Result;
+use crate::identity::AgentIdentity;
+use crate::policy::PolicyBody;
 
+pub use admin::{Actor, AdminEvent, Change};
 pub use aggregate::{
-    AgentCount, Aggregates, ControlGroup, ExpiryBySite, FindingCount, RuleFailing,
+    AcceptedRisk, AgentCount, Aggregates, ControlGroup, ExceptionCount, ExpiryBySite, FindingCount,
+    RuleFailing,
 };
-pub use query::{AgentRow, FindingFilter, FindingRow, MAX_FINDINGS_LIMIT};
+pub use api_tokens::{ApiToken, IssuedToken, Role, TokenCheck};
+pub use exceptions::{Exception, ExceptionQuery, ExceptionState, NewException};
+pub use policy::{AgentPolicy, Policy};
+pub use query::{
+    AgentFilter, AgentRow, AgentState, ChangeRow, Coverage, Cursor, ExceptionFilter, FindingFilter,
+    FindingRow, FindingSource, HistoryFilter, HostFilter, HostRow, SummaryRow, MAX_FINDINGS_LIMIT,
+};
 pub use retention::{PruneKind, Pruned, RetentionPolicy};
 pub use write::{IncomingReport, Refusal, SequenceGap, Stored};
 
@@ -79,9 +99,17 @@ impl Store {
         }
     }
 
-    #[allow(dead_code)] // SKELETON: used by the register modules as they land.
+    #[allow(dead_code)] // For register modules that need the backend itself.
     pub(crate) fn backend(&self) -> &Backend {
         &self.backend
+    }
+
+    /// `sqlite` or `postgres`, for the backend info metric.
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
     }
 
     /// Stores a report, its findings' current state, their changes and
@@ -108,29 +136,131 @@ impl Store {
         }
     }
 
-    /// Current findings matching `filter`, most severe first.
+    /// A page of current findings matching `filter`, by (agent, target,
+    /// rule); then, when `filter.coverage` asks, agents silent too long as
+    /// PATCH-006 failures. Each row carries its live exception, if any.
     pub async fn findings(&self, filter: FindingFilter) -> Result<Vec<FindingRow>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.findings(filter).await,
-            Backend::Postgres(p) => p.findings(filter).await,
+        query::findings_query(&self.backend, &filter, now()).await
+    }
+
+    /// A page of agents by name, with their state judged now.
+    pub async fn agents_page(&self, filter: AgentFilter) -> Result<Vec<AgentRow>> {
+        query::agents_query(&self.backend, &filter, now()).await
+    }
+
+    /// Every agent, by name (stale after the default week). Agents number
+    /// in the thousands at most, so this reads page after page.
+    pub async fn agents(&self) -> Result<Vec<AgentRow>> {
+        let mut all: Vec<AgentRow> = Vec::new();
+        loop {
+            let page = self
+                .agents_page(AgentFilter {
+                    after: all.last().map(|a| Cursor::Name(a.name.clone())),
+                    limit: Some(query::MAX_PAGE),
+                    ..AgentFilter::default()
+                })
+                .await?;
+            let done = page.len() < query::MAX_PAGE as usize;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
         }
     }
 
-    /// Every agent that has reported, by site and name.
-    pub async fn agents(&self) -> Result<Vec<AgentRow>> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.agents().await,
-            Backend::Postgres(p) => p.agents().await,
-        }
+    /// A page of hosts (the host part of findings' targets) by name.
+    pub async fn hosts(&self, filter: HostFilter) -> Result<Vec<HostRow>> {
+        query::hosts_query(&self.backend, &filter).await
+    }
+
+    /// A page of finding status changes, oldest first.
+    pub async fn changes(&self, filter: HistoryFilter) -> Result<Vec<ChangeRow>> {
+        query::changes_query(&self.backend, &filter).await
+    }
+
+    /// A page of per-scan summaries, oldest first.
+    pub async fn summaries(&self, filter: HistoryFilter) -> Result<Vec<SummaryRow>> {
+        query::summaries_query(&self.backend, &filter).await
     }
 
     /// The bounded-cardinality aggregates behind `/metrics`; agents silent
     /// since before `stale_before` (unix seconds) count as stale.
     pub async fn aggregates(&self, stale_before: i64) -> Result<Aggregates> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.aggregates(stale_before).await,
-            Backend::Postgres(p) => p.aggregates(stale_before).await,
-        }
+        aggregate::compute(&self.backend, stale_before, now()).await
+    }
+
+    /// Issues an API token; its text exists only in the returned value.
+    pub async fn create_api_token(
+        &self,
+        name: &str,
+        role: Role,
+        expires_at: Option<i64>,
+        actor: &Actor,
+    ) -> Result<IssuedToken> {
+        api_tokens::create(&self.backend, name, role, expires_at, actor, now()).await
+    }
+
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        api_tokens::list(&self.backend).await
+    }
+
+    pub async fn revoke_api_token(&self, id: &str, actor: &Actor) -> Result<Change<ApiToken>> {
+        api_tokens::revoke(&self.backend, id, actor, now()).await
+    }
+
+    /// Checks a presented `twa_…` token (one primary-key read).
+    pub async fn authenticate_api_token(&self, text: &str) -> Result<TokenCheck> {
+        api_tokens::authenticate(&self.backend, text, now()).await
+    }
+
+    /// Stores an exception; call [`NewException::validate`] first.
+    pub async fn add_exception(&self, new: &NewException, actor: &Actor) -> Result<Exception> {
+        exceptions::add(&self.backend, new, actor, now()).await
+    }
+
+    pub async fn exceptions(&self, query: ExceptionQuery) -> Result<Vec<Exception>> {
+        exceptions::list(&self.backend, &query, now()).await
+    }
+
+    pub async fn withdraw_exception(&self, id: i64, actor: &Actor) -> Result<Change<Exception>> {
+        exceptions::withdraw(&self.backend, id, actor, now()).await
+    }
+
+    /// Stores `body` (validated) as the site's policy, one version up.
+    pub async fn set_policy(&self, site: &str, body: &PolicyBody, actor: &Actor) -> Result<Policy> {
+        policy::set(&self.backend, site, body, actor, now()).await
+    }
+
+    pub async fn policy(&self, site: &str) -> Result<Option<Policy>> {
+        policy::get(&self.backend, site).await
+    }
+
+    pub async fn policies(&self) -> Result<Vec<Policy>> {
+        policy::list(&self.backend).await
+    }
+
+    /// An agent's policy fetch: records its contact and the version served.
+    pub async fn policy_for_agent(&self, agent: &AgentIdentity) -> Result<AgentPolicy> {
+        policy::for_agent(&self.backend, agent, now()).await
+    }
+
+    /// Sets `agents.revoked_at`: the agent's next request is refused.
+    pub async fn revoke_agent(
+        &self,
+        name: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Change<OffsetDateTime>> {
+        admin::revoke_agent(&self.backend, name, reason, actor, now()).await
+    }
+
+    /// A page of the admin trail, oldest first.
+    pub async fn admin_events(
+        &self,
+        after: Option<Cursor>,
+        limit: Option<u32>,
+    ) -> Result<Vec<AdminEvent>> {
+        admin::events(&self.backend, after.as_ref(), limit).await
     }
 
     /// A cheap query proving the database answers (for `/healthz`).
@@ -140,6 +270,43 @@ impl Store {
             Backend::Postgres(p) => p.ping().await,
         }
     }
+}
+
+impl Backend {
+    pub(crate) fn dialect(&self) -> portable::Dialect {
+        match self {
+            Backend::Sqlite(_) => portable::Dialect::Sqlite,
+            Backend::Postgres(_) => portable::Dialect::Postgres,
+        }
+    }
+
+    /// Runs portable reads in one consistent snapshot.
+    pub(crate) async fn read(
+        &self,
+        action: &'static str,
+        queries: Vec<portable::Sql>,
+    ) -> Result<Vec<Vec<portable::Row>>> {
+        match self {
+            Backend::Sqlite(s) => s.read(action, queries).await,
+            Backend::Postgres(p) => p.read(action, &queries).await,
+        }
+    }
+
+    /// Runs portable write steps in one transaction.
+    pub(crate) async fn write(
+        &self,
+        action: &'static str,
+        steps: Vec<portable::Sql>,
+    ) -> Result<Vec<Vec<portable::Row>>> {
+        match self {
+            Backend::Sqlite(s) => s.write(action, steps).await,
+            Backend::Postgres(p) => p.write(action, &steps).await,
+        }
+    }
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// Unix seconds to RFC 3339 for API output.

@@ -127,6 +127,21 @@ impl PgServer {
 
 impl Drop for PgServer {
     fn drop(&mut self) {
+        // `runuser` does not pass SIGINT on, so the postmaster (its child)
+        // would outlive the test: signal the postmaster itself, by the pid
+        // in postmaster.pid, and wait for it before its folder is deleted.
+        let pid = std::fs::read_to_string(self._dir.path().join("data/postmaster.pid"))
+            .ok()
+            .and_then(|t| t.lines().next()?.trim().parse::<u32>().ok());
+        if let Some(pid) = pid {
+            let _ = Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while running(pid) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         if let Some(child) = &self.server {
             // SIGINT: PostgreSQL's fast shutdown, which also ends its
             // backends; the Child's own drop then reaps (or kills) it.
@@ -145,6 +160,14 @@ impl Drop for PgServer {
             }
         }
     }
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+    })
 }
 
 /// The newest `/usr/lib/postgresql/<version>/bin`.

@@ -228,6 +228,36 @@ impl Collector {
         self.dir.join("data").join("ca.crt")
     }
 
+    /// Creates an API token with `role` through the real CLI and returns
+    /// its text (the CLI prints only the token on stdout).
+    pub fn api_token(&self, role: &str) -> String {
+        let result = run_bounded(
+            Command::new(binary("trustwatch-collector"))
+                .args([
+                    "api-token",
+                    "create",
+                    "--name",
+                    "e2e",
+                    "--role",
+                    role,
+                    "--config",
+                ])
+                .arg(&self.config),
+            Duration::from_secs(30),
+        );
+        assert!(
+            result.status.success(),
+            "api-token create failed: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let token = String::from_utf8_lossy(&result.stdout).trim().to_owned();
+        assert!(
+            token.starts_with("twa_") && !token.contains('\n'),
+            "{token}"
+        );
+        token
+    }
+
     pub fn scrape(&self) -> String {
         let (status, body) = crate::http::get(self.http, "/metrics").expect("scrape /metrics");
         assert_eq!(status, 200, "/metrics answered {status}");

@@ -95,6 +95,39 @@ fn demo_shows_a_failing_finding_in_metrics_within_30_seconds() {
         "demo: failing finding in /metrics after {:?}",
         started.elapsed()
     );
+    // The printed curl command works as printed: an auditor token and the
+    // failing findings, CERT-001 on the demo target among them.
+    let curl = loop {
+        if let Some(line) = printed
+            .lines()
+            .find(|l| l.trim_start().starts_with("curl "))
+        {
+            break line.trim().to_owned();
+        }
+        let line = rx
+            .recv_timeout(Duration::from_secs(30).saturating_sub(started.elapsed()))
+            .unwrap_or_else(|_| panic!("demo printed no curl command:\n{printed}"));
+        printed.push_str(&line);
+        printed.push('\n');
+    };
+    let quoted: Vec<&str> = curl.split('\'').skip(1).step_by(2).collect();
+    let token = quoted[0]
+        .strip_prefix("Authorization: Bearer ")
+        .expect("bearer header");
+    let url = quoted[1]
+        .strip_prefix(&format!("http://{addr}"))
+        .expect("demo URL");
+    let (status, body) = http::get_with_token(addr, url, Some(token)).expect("findings API");
+    assert_eq!(status, 200, "{curl}: {body}");
+    let page: serde_json::Value = serde_json::from_str(&body).expect("findings JSON");
+    assert!(
+        page["findings"]
+            .as_array()
+            .expect("findings array")
+            .iter()
+            .any(|f| f["rule_id"] == "CERT-001" && f["reported_status"] == "fail"),
+        "{body}"
+    );
     // Ctrl-C, as a person would: the demo must stop its agent child too,
     // not leave it rescanning in the background.
     let agent_pid = find_agent_child(child.0.id());

@@ -75,28 +75,37 @@ fn expired_certificate_failure_reaches_the_prometheus_aggregates() {
 #[test]
 fn findings_api_shows_per_target_detail() {
     let lab = Lab::start();
+    // The query API needs a token; the CLI makes one on the same store.
     let (status, body) =
         http::get(lab.collector.http, "/api/v1/findings?rule_id=CERT-001").expect("findings api");
-    assert_eq!(status, 200, "{body}");
-    let findings: Vec<Value> = serde_json::from_str(&body).expect("findings JSON array");
-    assert_eq!(findings.len(), 2, "{body}");
+    assert_eq!(status, 401, "{body}");
+    let token = lab.collector.api_token("auditor");
+    let get = |path: &str| {
+        let (status, body) =
+            http::get_with_token(lab.collector.http, path, Some(&token)).expect("findings api");
+        assert_eq!(status, 200, "{body}");
+        let page: Value = serde_json::from_str(&body).expect("findings JSON");
+        assert_eq!(page["next_cursor"], Value::Null, "{body}");
+        page["findings"].as_array().expect("findings array").clone()
+    };
+    let findings = get("/api/v1/findings?rule_id=CERT-001");
+    assert_eq!(findings.len(), 2, "{findings:?}");
     let by_target = |addr: std::net::SocketAddr| {
         findings
             .iter()
             .find(|f| f["target"] == addr.to_string())
-            .unwrap_or_else(|| panic!("no finding for {addr} in {body}"))
+            .unwrap_or_else(|| panic!("no finding for {addr} in {findings:?}"))
     };
     assert_eq!(by_target(lab.good.addr)["status"], "pass");
     let expired = by_target(lab.expired.addr);
     assert_eq!(expired["status"], "fail");
+    assert_eq!(expired["reported_status"], "fail");
     assert_eq!(expired["severity"], "critical");
     assert_eq!(expired["site"], SITE);
+    assert_eq!(expired["host"], "127.0.0.1");
     assert!(expired["evidence"]["not_after"].is_string(), "{expired}");
 
     // A second cycle updates the current state rather than duplicating it.
     lab.run_agent_once();
-    let (_, body) =
-        http::get(lab.collector.http, "/api/v1/findings?rule_id=CERT-001").expect("findings api");
-    let again: Vec<Value> = serde_json::from_str(&body).expect("findings JSON array");
-    assert_eq!(again.len(), 2, "{body}");
+    assert_eq!(get("/api/v1/findings?rule_id=CERT-001").len(), 2);
 }

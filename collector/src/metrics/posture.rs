@@ -6,6 +6,7 @@ use prometheus::{GaugeVec, IntGaugeVec, Opts, Registry};
 use trustwatch_rules::{Catalogue, Severity, Status};
 
 use super::compliance::compliance;
+use super::{coverage, exceptions};
 use crate::error::Result;
 use crate::store::Aggregates;
 
@@ -40,7 +41,7 @@ pub(super) fn registry(agg: &Aggregates, catalogue: &Catalogue) -> Result<Regist
 
     let failing = int_gauge(
         "trustwatch_rule_failing_targets",
-        "Distinct targets currently failing each rule, by site.",
+        "Distinct targets currently failing each rule, by site, not counting those under a live exception; PATCH-006 counts agents silent longer than agents.stale_after_secs.",
         &["site", "rule_id"],
     )?;
     // Only the catalogue's rules get a series: a rule id is report input,
@@ -53,6 +54,15 @@ pub(super) fn registry(agg: &Aggregates, catalogue: &Catalogue) -> Result<Regist
         failing
             .with_label_values(&[&f.site, &f.rule_id])
             .set(f.targets);
+    }
+    // Silent agents are PATCH-006's failing targets, evaluated here as the
+    // API evaluates them (the agents themselves cannot report it).
+    for (site, silent, _) in coverage::silent(agg, catalogue) {
+        if silent > 0 {
+            failing
+                .with_label_values(&[site, crate::store::query::COVERAGE_RULE])
+                .add(silent);
+        }
     }
 
     let ratio = GaugeVec::new(
@@ -69,19 +79,8 @@ pub(super) fn registry(agg: &Aggregates, catalogue: &Catalogue) -> Result<Regist
             .set(r.ratio());
     }
 
-    let agents = int_gauge(
-        "trustwatch_agents",
-        "Agents that have reported, by site and state (stale: silent longer than agents.stale_after_secs).",
-        &["site", "state"],
-    )?;
-    for a in &agg.agents {
-        agents
-            .with_label_values(&[a.site.as_str(), "active"])
-            .set(a.active);
-        agents
-            .with_label_values(&[a.site.as_str(), "stale"])
-            .set(a.stale);
-    }
+    coverage::register(&registry, agg)?;
+    exceptions::register(&registry, agg, catalogue)?;
 
     let expiry = int_gauge(
         "trustwatch_certificate_expiry_earliest_timestamp_seconds",

@@ -6,6 +6,7 @@
 //! collectors receiving the same agent's retries serialise on it instead of
 //! both storing the report.
 
+mod query;
 mod retention;
 pub(super) mod schema;
 mod write;
@@ -20,7 +21,7 @@ use tokio_postgres::NoTls;
 
 use super::ingest::Prepared;
 use super::retention::{PruneKind, Pruned, RetentionPolicy, BATCH_ROWS, MAX_ROUNDS};
-use super::{AgentRow, Aggregates, FindingFilter, FindingRow, Refusal, Stored};
+use super::{Refusal, Stored};
 use crate::config::PostgresConfig;
 use crate::error::{Error, Result};
 
@@ -127,18 +128,6 @@ impl Postgres {
         Ok(pruned)
     }
 
-    pub(super) async fn findings(&self, _filter: FindingFilter) -> Result<Vec<FindingRow>> {
-        Err(self.not_yet("query findings"))
-    }
-
-    pub(super) async fn agents(&self) -> Result<Vec<AgentRow>> {
-        Err(self.not_yet("query agents"))
-    }
-
-    pub(super) async fn aggregates(&self, _stale_before: i64) -> Result<Aggregates> {
-        Err(self.not_yet("compute aggregates"))
-    }
-
     pub(super) async fn ping(&self) -> Result<()> {
         let client = self.client("answer a health check").await?;
         client
@@ -146,15 +135,6 @@ impl Postgres {
             .await
             .map_err(self.err("answer a health check"))?;
         Ok(())
-    }
-
-    // SKELETON: replaced as each operation lands (issue 7 work in progress).
-    fn not_yet(&self, action: &'static str) -> Error {
-        Error::PostgresPool {
-            database: self.describe.to_string(),
-            action,
-            reason: "not implemented for PostgreSQL yet".into(),
-        }
     }
 }
 

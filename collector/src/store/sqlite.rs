@@ -8,7 +8,6 @@
 //! committed in batches (`writer.rs`); other writes take the same
 //! connection between batches through [`Sqlite::with_writer`].
 
-mod aggregate;
 mod query;
 mod retention;
 pub(super) mod schema;
@@ -25,8 +24,9 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::ingest::Prepared;
+use super::portable::{Row, Sql};
 use super::retention::{PruneKind, Pruned, RetentionPolicy, BATCH_ROWS, MAX_ROUNDS};
-use super::{AgentRow, Aggregates, FindingFilter, FindingRow, Stored};
+use super::Stored;
 use crate::error::{Error, Result};
 
 /// The writer's page cache, in KiB (negative: SQLite's unit for KiB).
@@ -120,21 +120,23 @@ impl Sqlite {
         Ok(pruned)
     }
 
-    pub(super) async fn findings(&self, filter: FindingFilter) -> Result<Vec<FindingRow>> {
+    pub(super) async fn read(
+        &self,
+        action: &'static str,
+        queries: Vec<Sql>,
+    ) -> Result<Vec<Vec<Row>>> {
         let path = self.path.clone();
-        self.with_reader(move |conn| query::findings(conn, &path, &filter))
+        self.with_reader(move |conn| query::read(conn, &path, action, &queries))
             .await
     }
 
-    pub(super) async fn agents(&self) -> Result<Vec<AgentRow>> {
+    pub(super) async fn write(
+        &self,
+        action: &'static str,
+        steps: Vec<Sql>,
+    ) -> Result<Vec<Vec<Row>>> {
         let path = self.path.clone();
-        self.with_reader(move |conn| query::agents(conn, &path))
-            .await
-    }
-
-    pub(super) async fn aggregates(&self, stale_before: i64) -> Result<Aggregates> {
-        let path = self.path.clone();
-        self.with_reader(move |conn| aggregate::compute(conn, &path, stale_before))
+        self.with_writer(move |conn| query::write(conn, &path, action, &steps))
             .await
     }
 

@@ -89,10 +89,10 @@ async fn report_round_trips_with_typed_rows() {
 
     let rows = store.findings(FindingFilter::default()).await.unwrap();
     assert_eq!(rows.len(), 2);
-    // Failing first.
-    assert_eq!(rows[0].rule_id, "TLS-002");
-    assert_eq!(rows[0].status, Status::Fail);
-    let cert = &rows[1];
+    // By (agent, target, rule): the primary key the API pages on.
+    assert_eq!(rows[1].rule_id, "TLS-002");
+    assert_eq!(rows[1].status, Status::Fail);
+    let cert = &rows[0];
     assert_eq!(
         (
             cert.agent.as_str(),
@@ -105,7 +105,7 @@ async fn report_round_trips_with_typed_rows() {
     assert_eq!(cert.evidence, serde_json::to_value(&ev).unwrap());
     assert_eq!(cert.controls, ["CAF:B4.d", "NCSC-TLS"]);
     assert_eq!(cert.first_seen, datetime!(2026-01-01 10:00 UTC));
-    assert_eq!(cert.report_id, stored.report_id);
+    assert_eq!(cert.report_id, Some(stored.report_id));
 
     let agents = store.agents().await.unwrap();
     assert_eq!(agents.len(), 1);
@@ -170,7 +170,7 @@ async fn upsert_keeps_first_seen_tracks_changes_and_ignores_older_reports() {
         (row.status, row.first_seen, row.last_seen, row.last_changed),
         (Status::Pass, t0, t2, t2)
     );
-    assert_eq!(row.report_id, latest.report_id);
+    assert_eq!(row.report_id, Some(latest.report_id));
 
     // A late upload of an older scan does not roll the finding back.
     let mut late = f(Status::Fail);

@@ -3,7 +3,12 @@
 //! is bounded.
 
 mod api;
+mod auth;
+mod cardinality;
+mod exceptions;
 mod ingest;
+mod pagination;
+mod policy;
 mod promtool;
 mod replay;
 mod support;

@@ -5,11 +5,13 @@ use std::process::{Command, Stdio};
 
 use hyper::StatusCode;
 
+use trustwatch_collector::store::{Actor, NewException};
+
 use crate::support::{http_get, post_report, report_for, Harness};
 
 const PROMTOOL: &str = "promtool";
 
-fn promtool_check(exposition: &str) -> (bool, String) {
+pub fn promtool_check(exposition: &str) -> (bool, String) {
     let mut child = Command::new(PROMTOOL)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -62,6 +64,24 @@ async fn a_scrape_after_failing_findings_passes_promtool_without_lint_warnings()
     .await
     .unwrap();
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // One accepted risk, so the exception families carry values.
+    let today = time::OffsetDateTime::now_utc().date();
+    h.store
+        .add_exception(
+            &NewException {
+                site: Some("south".into()),
+                rule_id: "TLS-004".into(),
+                target: "10.0.0.5:443".into(),
+                owner: "o".into(),
+                siro_accepted_on: today,
+                compensating_control: "c".into(),
+                reason: "r".into(),
+                expires_on: today.next_day().unwrap(),
+            },
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
 
     let (status, text) = http_get(h.http, "/metrics").await;
     assert_eq!(status, StatusCode::OK);
@@ -106,6 +126,28 @@ async fn a_scrape_after_failing_findings_passes_promtool_without_lint_warnings()
     assert!(!text.contains(r#"control_family="BP""#));
     assert_eq!(v(r#"trustwatch_agents{site="north",state="active"}"#), 2.0);
     assert_eq!(v(r#"trustwatch_agents{site="north",state="stale"}"#), 0.0);
+    assert_eq!(v(r#"trustwatch_agents{site="north",state="revoked"}"#), 0.0);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+    let oldest = v(r#"trustwatch_agent_last_contact_oldest_timestamp_seconds{site="north"}"#);
+    assert!((now - oldest).abs() < 60.0, "{oldest}");
+    assert_eq!(
+        v(r#"trustwatch_findings_accepted_risk{severity="low",site="south"}"#),
+        1.0
+    );
+    assert_eq!(
+        v(r#"trustwatch_exceptions{site="south",state="active"}"#),
+        1.0
+    );
+    assert_eq!(
+        v(r#"trustwatch_exceptions{site="south",state="withdrawn"}"#),
+        0.0
+    );
+    assert_eq!(v("trustwatch_collector_store_up"), 1.0);
+    assert_eq!(
+        v(r#"trustwatch_collector_store_backend_info{backend="sqlite"}"#),
+        1.0
+    );
+    assert!((now - v("trustwatch_collector_up_since_timestamp_seconds")).abs() < 120.0);
     let feb_2026 = time::macros::datetime!(2026-02-01 00:00 UTC).unix_timestamp() as f64;
     assert_eq!(
         v(r#"trustwatch_certificate_expiry_earliest_timestamp_seconds{site="south"}"#),
@@ -144,6 +186,35 @@ async fn a_scrape_after_failing_findings_passes_promtool_without_lint_warnings()
     let families = text.lines().filter(|l| l.starts_with("# HELP ")).count();
     let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
     assert_eq!(families, types);
-    assert_eq!(families, 16, "{text}");
+    // 13 before issue 7; + sequence gaps, duplicates, retention pruned;
+    // + accepted risk, exceptions, oldest contact, store up, backend info,
+    // up since.
+    assert_eq!(families, 22, "{text}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_answer_still_gives_a_valid_scrape_with_store_up_0() {
+    let h = Harness::start(1 << 20).await;
+    let (_, text) = http_get(h.http, "/metrics").await;
+    assert_eq!(value(&text, "trustwatch_collector_store_up"), Some(1.0));
+    // A table the aggregates read disappears (a hand-edited or damaged
+    // database): the scrape still answers, says so, and stays valid.
+    h.db()
+        .execute_batch("ALTER TABLE exceptions RENAME TO exceptions_gone")
+        .unwrap();
+    let (status, text) = http_get(h.http, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(value(&text, "trustwatch_collector_store_up"), Some(0.0));
+    assert_eq!(
+        value(
+            &text,
+            r#"trustwatch_collector_store_backend_info{backend="sqlite"}"#
+        ),
+        Some(1.0)
+    );
+    assert!(text.contains("trustwatch_build_info"), "{text}");
+    let (ok, lint) = promtool_check(&text);
+    assert!(ok && lint.trim().is_empty(), "{lint}\n{text}");
     h.stop().await;
 }

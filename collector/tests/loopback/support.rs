@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 use trustwatch_collector::metrics::Metrics;
+use trustwatch_collector::store::{Actor, Role};
 use trustwatch_collector::{Collector, Config, Store};
 
 /// Every network step of a test finishes within this, or the test fails.
@@ -104,6 +105,25 @@ impl Harness {
         )
     }
 
+    /// An API token with `role`, made through the store as the CLI does.
+    pub async fn token(&self, role: Role) -> String {
+        self.store
+            .create_api_token(
+                &format!("test-{}", role.as_str()),
+                role,
+                None,
+                &Actor::system("test"),
+            )
+            .await
+            .unwrap()
+            .text
+    }
+
+    /// The SQLite file, for tests that must age or break rows directly.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.tmp.path().join("data").join("trustwatch.db")).unwrap()
+    }
+
     /// Stops the collector; must finish within the bound.
     pub async fn stop(self) {
         self.stop.send(true).unwrap();
@@ -181,6 +201,95 @@ pub async fn post_report_with_headers(
     })
     .await
     .map_err(|_| -> BoxError { "timed out".into() })?
+}
+
+/// One request to the plain HTTP listener, with a bearer token when given.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (StatusCode, Value) {
+    tokio::time::timeout(BOUND, async {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost");
+        if let Some(t) = token {
+            request = request.header("authorization", format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or("").to_owned())))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{method} {path}: {status}: {e}: {text}"));
+        (status, value)
+    })
+    .await
+    .expect("HTTP request within the bound")
+}
+
+/// GET with a token; panics unless the answer is 200 JSON.
+pub async fn get_ok(addr: SocketAddr, path: &str, token: &str) -> Value {
+    let (status, body) = http(addr, "GET", path, Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+    body
+}
+
+/// GET over mutual TLS from the ingest listener (e.g. the agent's policy).
+pub async fn tls_get(
+    addr: SocketAddr,
+    client: Arc<ClientConfig>,
+    path: &str,
+) -> Result<(StatusCode, Value), BoxError> {
+    tokio::time::timeout(BOUND, async {
+        let tls = tls_connect(addr, client).await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+        tokio::spawn(conn);
+        let request = Request::get(path)
+            .header("host", "localhost")
+            .body(Full::new(Bytes::new()))?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        Ok((status, serde_json::from_slice(&bytes)?))
+    })
+    .await
+    .map_err(|_| -> BoxError { "timed out".into() })?
+}
+
+/// Uploads `report` over mutual TLS as agent `name` at `site`, with the
+/// identity fields the daemon sets; panics unless it is accepted.
+pub async fn seed(
+    h: &Harness,
+    client: Arc<ClientConfig>,
+    name: &str,
+    sequence: u64,
+    mut report: Value,
+) {
+    report["agent"] = name.into();
+    let id = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(format!(
+        "{name}/{sequence}"
+    )));
+    report["report_id"] = id[..32].into();
+    report["sequence"] = sequence.into();
+    let (status, reply) = post_report(h.ingest, client, serde_json::to_vec(&report).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::ACCEPTED, "{name}: {reply}");
 }
 
 /// GETs `path` from the plain HTTP listener.

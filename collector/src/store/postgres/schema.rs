@@ -226,6 +226,19 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE INDEX findings_by_rule_site_expiry ON findings(rule_id, site, cert_not_after);
     "#,
+    // 4: the host part of a finding's target, as SQLite migration 5.
+    r#"
+    ALTER TABLE findings ADD COLUMN host TEXT GENERATED ALWAYS AS (
+        CASE
+            WHEN substr(target, 1, 1) = '[' AND strpos(target, ']') > 0
+                THEN substr(target, 2, strpos(target, ']') - 2)
+            WHEN strpos(target, ':') > 0
+                 AND strpos(substr(target, strpos(target, ':') + 1), ':') = 0
+                THEN substr(target, 1, strpos(target, ':') - 1)
+            ELSE target
+        END) STORED;
+    CREATE INDEX findings_by_host ON findings(host);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,117 +1,108 @@
-//! Typed queries for the API: current findings and agents.
+//! Runs the shared, portable reads (`store/portable.rs`) on SQLite: binds
+//! the parameters, reads every column as a plain value, and leaves typing
+//! to the shared code.
 
 use std::path::Path;
 
-use rusqlite::types::Type;
-use rusqlite::{params, Connection, Row};
-use trustwatch_rules::{Severity, Status};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{params_from_iter, Connection, ToSql, Transaction, TransactionBehavior};
 
 use super::db_err;
-use crate::error::Result;
-use crate::store::query::DEFAULT_FINDINGS_LIMIT;
-use crate::store::{unix_to_time, AgentRow, FindingFilter, FindingRow, MAX_FINDINGS_LIMIT};
+use crate::error::{Error, Result};
+use crate::store::portable::{Param, Row, Sql, Value};
 
-pub(super) fn findings(
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Int(v) => ToSqlOutput::from(*v),
+            Param::Text(v) => ToSqlOutput::from(v.as_str()),
+            // Resolved before binding (see `run`).
+            Param::Previous { .. } => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "an unresolved reference to a previous step".into(),
+                ))
+            }
+        })
+    }
+}
+
+/// Runs `queries` in one read transaction, so several statements see the
+/// same snapshot (WAL gives readers a stable view until they end).
+pub(super) fn read(
     conn: &mut Connection,
     path: &Path,
-    filter: &FindingFilter,
-) -> Result<Vec<FindingRow>> {
-    let limit = filter
-        .limit
-        .unwrap_or(DEFAULT_FINDINGS_LIMIT)
-        .min(MAX_FINDINGS_LIMIT);
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT agent, site, target, rule_id, title, severity, status, summary, evidence,
-                    controls, first_seen, last_seen, last_changed, report_id
-             FROM findings
-             WHERE (?1 IS NULL OR site = ?1) AND (?2 IS NULL OR status = ?2)
-               AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR rule_id = ?4)
-             ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'error' THEN 1 ELSE 2 END,
-                      CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1
-                           WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END,
-                      site, agent, target, rule_id
-             LIMIT ?5",
-        )
-        .map_err(db_err(path, "prepare the findings query"))?;
-    let rows = stmt
-        .query_map(
-            params![
-                filter.site,
-                filter.status.map(Status::as_str),
-                filter.severity.map(Severity::as_str),
-                filter.rule_id,
-                limit
-            ],
-            finding_row,
-        )
-        .map_err(db_err(path, "query findings"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(db_err(path, "read findings"))
+    action: &'static str,
+    queries: &[Sql],
+) -> Result<Vec<Vec<Row>>> {
+    let tx = conn.transaction().map_err(db_err(path, action))?;
+    let out = queries
+        .iter()
+        .map(|sql| run(&tx, path, action, sql, None))
+        .collect::<Result<Vec<_>>>()?;
+    // Nothing was written: ending the transaction either way is the same.
+    tx.commit().map_err(db_err(path, action))?;
+    Ok(out)
 }
 
-fn finding_row(row: &Row<'_>) -> rusqlite::Result<FindingRow> {
-    Ok(FindingRow {
-        agent: row.get(0)?,
-        site: row.get(1)?,
-        target: row.get(2)?,
-        rule_id: row.get(3)?,
-        title: row.get(4)?,
-        severity: parse_column(row, 5, |s| s.parse::<Severity>().ok())?,
-        status: parse_column(row, 6, |s| {
-            Status::ALL.into_iter().find(|v| v.as_str() == s)
-        })?,
-        summary: row.get(7)?,
-        evidence: json_column(row, 8)?,
-        controls: json_column(row, 9)?,
-        first_seen: unix_to_time(row.get(10)?),
-        last_seen: unix_to_time(row.get(11)?),
-        last_changed: unix_to_time(row.get(12)?),
-        report_id: row.get(13)?,
-    })
+/// Runs `steps` in one IMMEDIATE transaction (the write lock is taken up
+/// front, so a read-then-write cannot be overtaken); a guarded step runs
+/// only when the step before it returned rows.
+pub(super) fn write(
+    conn: &mut Connection,
+    path: &Path,
+    action: &'static str,
+    steps: &[Sql],
+) -> Result<Vec<Vec<Row>>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err(path, action))?;
+    let mut out: Vec<Vec<Row>> = Vec::with_capacity(steps.len());
+    for sql in steps {
+        let skip = sql.guarded() && out.last().is_some_and(Vec::is_empty);
+        out.push(if skip {
+            Vec::new()
+        } else {
+            run(&tx, path, action, sql, out.last().map(Vec::as_slice))?
+        });
+    }
+    tx.commit().map_err(db_err(path, action))?;
+    Ok(out)
 }
 
-pub(super) fn agents(conn: &mut Connection, path: &Path) -> Result<Vec<AgentRow>> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT a.name, a.site, a.cert_fingerprint, a.first_seen, a.last_seen,
-                    (SELECT COUNT(*) FROM reports r WHERE r.agent = a.name)
-             FROM agents a ORDER BY a.site, a.name",
-        )
-        .map_err(db_err(path, "prepare the agents query"))?;
-    let rows = stmt
-        .query_map([], |row| {
-            Ok(AgentRow {
-                name: row.get(0)?,
-                site: row.get(1)?,
-                cert_fingerprint: row.get(2)?,
-                first_seen: unix_to_time(row.get(3)?),
-                last_seen: unix_to_time(row.get(4)?),
-                reports: row.get(5)?,
-            })
-        })
-        .map_err(db_err(path, "query agents"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(db_err(path, "read agents"))
+fn run(
+    tx: &Transaction<'_>,
+    path: &Path,
+    action: &'static str,
+    sql: &Sql,
+    previous: Option<&[Row]>,
+) -> Result<Vec<Row>> {
+    let err = || db_err(path, action);
+    let params = sql
+        .params()
+        .iter()
+        .map(|p| p.resolve(previous))
+        .collect::<Result<Vec<_>>>()?;
+    let mut stmt = tx.prepare_cached(sql.text()).map_err(err())?;
+    let columns = stmt.column_count();
+    let mut rows = stmt.query(params_from_iter(&params)).map_err(err())?;
+    let mut result = Vec::new();
+    while let Some(row) = rows.next().map_err(err())? {
+        let mut values = Vec::with_capacity(columns);
+        for i in 0..columns {
+            values.push(value(row.get_ref(i).map_err(err())?, i)?);
+        }
+        result.push(Row(values));
+    }
+    Ok(result)
 }
 
-fn parse_column<T>(
-    row: &Row<'_>,
-    idx: usize,
-    parse: impl Fn(&str) -> Option<T>,
-) -> rusqlite::Result<T> {
-    let text: String = row.get(idx)?;
-    parse(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            Type::Text,
-            format!("unexpected value `{text}`").into(),
-        )
-    })
-}
-
-fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(idx)?;
-    serde_json::from_str(&text)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+fn value(v: ValueRef<'_>, column: usize) -> Result<Value> {
+    match v {
+        ValueRef::Null => Ok(Value::Null),
+        ValueRef::Integer(i) => Ok(Value::Int(i)),
+        ValueRef::Text(t) => Ok(Value::Text(String::from_utf8_lossy(t).into_owned())),
+        ValueRef::Real(_) | ValueRef::Blob(_) => Err(Error::StoreData {
+            reason: format!("result column {column} is a real number or a blob"),
+        }),
+    }
 }

@@ -251,6 +251,23 @@ const MIGRATIONS: &[&str] = &[
     -- The earliest certificate expiry per site is one index range per site.
     CREATE INDEX findings_by_rule_site_expiry ON findings(rule_id, site, cert_not_after);
     "#,
+    // 5: the host part of a finding's target (`h` of `h:443`, `::1` of
+    // `[::1]:443`, the whole target otherwise), computed by SQLite so the
+    // ingest path need not know it, and indexed for the API's `host=`
+    // filter and its per-host listing. The same expression as PostgreSQL
+    // migration 4.
+    r#"
+    ALTER TABLE findings ADD COLUMN host TEXT GENERATED ALWAYS AS (
+        CASE
+            WHEN substr(target, 1, 1) = '[' AND instr(target, ']') > 0
+                THEN substr(target, 2, instr(target, ']') - 2)
+            WHEN instr(target, ':') > 0
+                 AND instr(substr(target, instr(target, ':') + 1), ':') = 0
+                THEN substr(target, 1, instr(target, ':') - 1)
+            ELSE target
+        END) VIRTUAL;
+    CREATE INDEX findings_by_host ON findings(host);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -60,12 +60,17 @@ async fn aggregates_group_by_site_and_never_by_target() {
             targets: 1
         }]
     );
+    // The heartbeat of an agent that only reported is its last report.
+    let oldest = agg.agents[0].oldest_contact;
+    assert!(oldest.is_some_and(|t| (t - now).abs() < 60), "{oldest:?}");
     assert_eq!(
         agg.agents,
         vec![AgentCount {
             site: "north".into(),
             active: 2,
-            stale: 0
+            stale: 0,
+            oldest_contact: oldest,
+            ..AgentCount::default()
         }]
     );
     assert_eq!(
@@ -94,7 +99,9 @@ async fn aggregates_group_by_site_and_never_by_target() {
         vec![AgentCount {
             site: "north".into(),
             active: 0,
-            stale: 2
+            stale: 2,
+            oldest_contact: oldest,
+            ..AgentCount::default()
         }]
     );
 }
