@@ -9,6 +9,7 @@ pub mod api;
 pub mod ca;
 pub mod config;
 pub mod demo;
+pub mod enrol;
 pub mod error;
 pub mod identity;
 pub mod ingest;

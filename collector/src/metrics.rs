@@ -5,6 +5,7 @@
 //! never a host or target, whatever the estate's size.
 
 mod compliance;
+mod enrol;
 mod posture;
 
 use std::time::Instant;
@@ -18,6 +19,7 @@ use crate::error::Result;
 use crate::store::Aggregates;
 
 pub use compliance::{compliance, control_family, ComplianceRatio};
+pub use enrol::{CertRequestRejection, EnrolMetrics, IssuedVia};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -119,6 +121,7 @@ pub struct Metrics {
     auth_refusals: IntCounterVec,
     pub ingest_duration: Histogram,
     scrape_duration: Gauge,
+    pub enrol: EnrolMetrics,
 }
 
 impl Metrics {
@@ -168,6 +171,7 @@ impl Metrics {
         for reason in AuthRefusal::ALL {
             auth_refusals.with_label_values(&[reason.as_str()]);
         }
+        let enrol = EnrolMetrics::register(&registry)?;
         Ok(Metrics {
             registry,
             reports_ingested,
@@ -176,6 +180,7 @@ impl Metrics {
             auth_refusals,
             ingest_duration,
             scrape_duration,
+            enrol,
         })
     }
 

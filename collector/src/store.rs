@@ -11,6 +11,7 @@
 mod aggregate;
 mod postgres;
 mod query;
+mod registry;
 mod sqlite;
 mod write;
 
@@ -23,6 +24,10 @@ pub use aggregate::{
     AgentCount, Aggregates, ControlGroup, ExpiryBySite, FindingCount, RuleFailing,
 };
 pub use query::{AgentRow, FindingFilter, FindingRow, MAX_FINDINGS_LIMIT};
+pub use registry::{
+    AdminEvent, EnrolOutcome, EnrolRefusal, EnrolRequest, NewToken, RegisteredAgent, RenewOutcome,
+    Renewal, RevokeOutcome, Signer, TokenRow,
+};
 pub use write::{IncomingReport, Stored};
 
 pub(crate) use postgres::Postgres;
@@ -119,6 +124,85 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => s.ping().await,
             Backend::Postgres(p) => p.ping().await,
+        }
+    }
+}
+
+// Enrolment tokens and the agent registry (store/registry.rs).
+impl Store {
+    /// Stores a new enrolment token and its admin event.
+    pub async fn create_token(&self, token: NewToken, event: AdminEvent) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.create_token(token, event).await,
+            Backend::Postgres(p) => p.create_token(token, event).await,
+        }
+    }
+
+    /// Every enrolment token, oldest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.tokens().await,
+            Backend::Postgres(p) => p.tokens().await,
+        }
+    }
+
+    /// Revokes the token whose id is `event.subject`.
+    pub async fn revoke_token(&self, event: AdminEvent) -> Result<RevokeOutcome> {
+        self.revoke(registry::Revocable::Token, None, event).await
+    }
+
+    /// Revokes the agent named `event.subject`; its next request on any
+    /// collector sharing this store is refused.
+    pub async fn revoke_agent(
+        &self,
+        reason: Option<String>,
+        event: AdminEvent,
+    ) -> Result<RevokeOutcome> {
+        self.revoke(registry::Revocable::Agent, reason, event).await
+    }
+
+    async fn revoke(
+        &self,
+        target: registry::Revocable,
+        reason: Option<String>,
+        event: AdminEvent,
+    ) -> Result<RevokeOutcome> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.revoke(target, reason, event).await,
+            Backend::Postgres(p) => p.revoke(target, reason, event).await,
+        }
+    }
+
+    /// Checks the token, consumes one use, signs (with `sign`) and records
+    /// the agent, all in one transaction.
+    pub async fn enrol(&self, req: EnrolRequest, sign: Signer) -> Result<EnrolOutcome> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.enrol(req, sign).await,
+            Backend::Postgres(p) => p.enrol(req, sign).await,
+        }
+    }
+
+    /// Records a renewed certificate unless the agent is revoked.
+    pub async fn renew(&self, renewal: Renewal) -> Result<RenewOutcome> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.renew(renewal).await,
+            Backend::Postgres(p) => p.renew(renewal).await,
+        }
+    }
+
+    /// When the agent `name` was revoked, or None (also for unknown names).
+    pub async fn revoked_at(&self, name: &str) -> Result<Option<i64>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.revoked_at(name.to_owned()).await,
+            Backend::Postgres(p) => p.revoked_at(name.to_owned()).await,
+        }
+    }
+
+    /// Every agent row with its enrolment, certificate and revocation state.
+    pub async fn registry(&self) -> Result<Vec<RegisteredAgent>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.registry().await,
+            Backend::Postgres(p) => p.registry().await,
         }
     }
 }

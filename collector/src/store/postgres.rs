@@ -6,6 +6,7 @@
 //! collectors receiving the same agent's retries serialise on it instead of
 //! both storing the report.
 
+mod registry;
 pub(super) mod schema;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};

@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod query;
+mod registry;
 pub(super) mod schema;
 mod write;
 

@@ -3,6 +3,7 @@
 //! is bounded.
 
 mod api;
+mod enrol;
 mod ingest;
 mod promtool;
 mod support;
