@@ -3,6 +3,7 @@
 //! it is the ONLY root the ingest listener trusts for client certificates.
 
 mod agent;
+mod csr;
 mod files;
 mod server;
 
@@ -15,6 +16,7 @@ use time::{Duration, OffsetDateTime};
 use crate::error::{Error, Result};
 
 pub use agent::{check_label, AgentBundle, DEFAULT_AGENT_DAYS, MAX_AGENT_DAYS};
+pub use csr::{AgentCsr, CsrError, IssuedCert};
 pub use files::{fingerprint, write_private, write_public};
 pub use server::{ServerCert, SERVER_CERT_DAYS, SERVER_RENEW_DAYS};
 
@@ -150,6 +152,18 @@ impl Ca {
     pub(crate) fn issuer(&self) -> &Issuer<'static, KeyPair> {
         &self.issuer
     }
+}
+
+/// The SHA-256 of the CA certificate stored in `data_dir`, if there is one:
+/// what an enrolment token pins. Reads `ca.crt` only, so an operator's
+/// shell needs no copy of the CA key to create tokens.
+pub fn stored_fingerprint(data_dir: &Path) -> Result<Option<String>> {
+    let path = data_dir.join(CA_CERT_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let pem = files::read_text(&path)?;
+    Ok(Some(fingerprint(&files::first_certificate(&path, &pem)?)))
 }
 
 /// The paths of the CA inside a data folder.

@@ -27,7 +27,19 @@ pub struct Config {
     pub agents: AgentsConfig,
     pub store: StoreConfig,
     pub retention: crate::store::RetentionPolicy,
+    pub enrol: EnrolConfig,
 }
+
+/// Enrolment: how long the certificates issued to agents last. Agents renew
+/// when a third of the lifetime remains, so a short life costs little and
+/// bounds what a stolen key is worth.
+#[derive(Debug, Clone)]
+pub struct EnrolConfig {
+    pub cert_days: i64,
+}
+
+pub const DEFAULT_CERT_DAYS: i64 = 7;
+pub const MAX_CERT_DAYS: i64 = 90;
 
 /// Where findings live: the embedded SQLite file in `data_dir` (the
 /// default, one collector), or a PostgreSQL database several collectors
@@ -57,6 +69,9 @@ pub struct IngestConfig {
     /// Reports accepted but not yet stored, at most; beyond, 429.
     pub max_queued_reports: usize,
     pub limits: ConnectionLimits,
+    /// How agents reach the ingest listener (`https://host:port`), written
+    /// into enrolment tokens; None: derived from server_names and listen.
+    pub public_url: Option<String>,
 }
 
 /// Bounds on what one client can hold: not in the TOML yet, because the
@@ -107,6 +122,21 @@ struct RawConfig {
     store: RawStore,
     #[serde(default)]
     retention: RawRetention,
+    enrol: RawEnrol,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawEnrol {
+    cert_days: i64,
+}
+
+impl Default for RawEnrol {
+    fn default() -> Self {
+        RawEnrol {
+            cert_days: DEFAULT_CERT_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,6 +195,7 @@ struct RawIngest {
     server_names: Vec<String>,
     max_report_bytes: u64,
     max_queued_reports: usize,
+    public_url: Option<String>,
 }
 
 impl Default for RawIngest {
@@ -174,6 +205,7 @@ impl Default for RawIngest {
             server_names: Vec::new(),
             max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
             max_queued_reports: DEFAULT_MAX_QUEUED_REPORTS,
+            public_url: None,
         }
     }
 }
@@ -266,6 +298,20 @@ impl Config {
                 format!("{queued} is outside 1..=65536"),
             ));
         }
+        let public_url = match &raw.ingest.public_url {
+            None => None,
+            Some(url) => {
+                Some(check_public_url(url).map_err(|m| invalid(Some("ingest"), "public_url", m))?)
+            }
+        };
+        let cert_days = raw.enrol.cert_days;
+        if !(1..=MAX_CERT_DAYS).contains(&cert_days) {
+            return Err(invalid(
+                Some("enrol"),
+                "cert_days",
+                format!("{cert_days} is outside 1..={MAX_CERT_DAYS}"),
+            ));
+        }
         let http_listen =
             parse_listen(&raw.http.listen).map_err(|m| invalid(Some("http"), "listen", m))?;
         if http_listen.port() != 0 && http_listen == ingest_listen {
@@ -300,6 +346,7 @@ impl Config {
                 max_report_bytes: max,
                 max_queued_reports: queued,
                 limits: ConnectionLimits::default(),
+                public_url,
             },
             http: HttpConfig {
                 listen: http_listen,
@@ -307,6 +354,7 @@ impl Config {
             agents: AgentsConfig {
                 stale_after: Duration::from_secs(stale),
             },
+            enrol: EnrolConfig { cert_days },
         })
     }
 }
@@ -398,6 +446,37 @@ fn parse_listen(text: &str) -> std::result::Result<SocketAddr, String> {
     text.parse().map_err(|_| {
         format!("`{text}` is not an IP address and port such as 0.0.0.0:8443 or [::1]:8443")
     })
+}
+
+/// The URL agents use for the ingest listener: `https://host[:port]`, no
+/// path, query or user info. Returned without a trailing slash.
+pub fn check_public_url(text: &str) -> std::result::Result<String, String> {
+    let trimmed = text.strip_suffix('/').unwrap_or(text);
+    let bad = |why: &str| Err(format!("`{text}` {why}; write https://HOST:PORT"));
+    let Ok(uri) = trimmed.parse::<axum::http::Uri>() else {
+        return bad("is not a URL");
+    };
+    if uri.scheme_str() != Some("https") {
+        return bad("does not start with https://");
+    }
+    let Some(authority) = uri.authority() else {
+        return bad("names no host");
+    };
+    if authority.as_str().contains('@') {
+        return bad("carries user information");
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return bad("has a path or query");
+    }
+    let host = authority.host();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if check_server_name(host).is_err() {
+        return bad("names no valid host");
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// A name for the server certificate: a DNS name or an IP address, no

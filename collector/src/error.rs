@@ -42,6 +42,24 @@ pub enum Error {
         reason: String,
     },
 
+    /// A token id or agent name given on the command line that the store
+    /// does not hold.
+    #[error("{what} `{value}` is not in the store {store}: {hint}")]
+    UnknownRecord {
+        what: &'static str,
+        value: String,
+        store: String,
+        hint: &'static str,
+    },
+
+    /// A shared (PostgreSQL) store, but no copy of its collectors' CA here.
+    #[error("{dir} holds no collector CA certificate (ca.crt); collectors sharing a PostgreSQL store share one CA, so copy ca.crt from a collector's data_dir")]
+    CaMissing { dir: PathBuf },
+
+    /// The operating system's random number generator failed.
+    #[error("cannot draw random bytes for the {what}")]
+    Random { what: &'static str },
+
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -135,9 +153,6 @@ pub enum Error {
     #[error("the store returned data this collector cannot read: {reason}")]
     StoreData { reason: String },
 
-    #[error("the operating system's random number generator failed")]
-    Random,
-
     #[error("the embedded rule catalogue is invalid: {0}")]
     Catalogue(#[from] trustwatch_rules::CatalogueError),
 
@@ -191,6 +206,8 @@ impl Error {
                 | Error::ConfigSyntax { .. }
                 | Error::ConfigInvalid { .. }
                 | Error::InvalidArgument { .. }
+                | Error::UnknownRecord { .. }
+                | Error::CaMissing { .. }
         )
     }
 }

@@ -9,9 +9,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 use trustwatch_collector::ca::{self, Ca, CaOrigin};
+use trustwatch_collector::config::StoreConfig;
 use trustwatch_collector::demo::{self, Demo, DemoOptions};
-use trustwatch_collector::{api, ingest, Collector, Config, Error};
+use trustwatch_collector::store::RevokeOutcome;
+use trustwatch_collector::{api, enrol, ingest, Collector, Config, Error, Store};
 
 mod registers_cli;
 
@@ -47,6 +50,65 @@ enum Command {
     /// Central scan policy per site, served to agents over mutual TLS.
     #[command(subcommand)]
     Policy(registers_cli::PolicyCommand),
+    /// Enrolment tokens: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The agent registry: list agents, revoke one.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token for `trustwatch-agent enrol TOKEN`; only the token goes to stdout.
+    Create {
+        /// The collector.toml whose store and CA to use.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The site agents enrolled with this token belong to (certificate OU).
+        #[arg(long)]
+        site: String,
+        /// How long the token can be used: a number and s, m, h or d (1m to 30d).
+        #[arg(long, default_value = "24h")]
+        ttl: String,
+        /// How many agents may enrol with it.
+        #[arg(long, default_value_t = 1)]
+        max_uses: i64,
+        /// The ingest URL agents should use (default: [ingest] public_url, else derived).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Revoke a token so it can no longer be used.
+    Revoke {
+        /// The token id, as `token list` shows it.
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// List agents: site, enrolment, last contact, certificate expiry, revocation.
+    List {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Revoke an agent: its next request to any collector sharing the store is refused.
+    Revoke {
+        /// The agent's name (certificate CN).
+        name: String,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -128,6 +190,168 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::ApiToken(cmd) => registers_cli::api_token(cmd).await,
         Command::Exception(cmd) => registers_cli::exception(cmd).await,
         Command::Policy(cmd) => registers_cli::policy(cmd).await,
+        Command::Token(command) => token(command).await,
+        Command::Agent(command) => agent(command).await,
+    }
+}
+
+/// `cli:<login>` for admin_events: who ran the command, as far as the
+/// environment says.
+fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Ok(Store::connect(&config.store, &config.data_dir).await?)
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    match command {
+        TokenCommand::Create {
+            config,
+            site,
+            ttl,
+            max_uses,
+            url,
+        } => {
+            let config = Config::load(&config)?;
+            let spec = enrol::TokenSpec {
+                site,
+                ttl: enrol::parse_ttl(&ttl)?,
+                max_uses,
+                url,
+            };
+            // Every flag is checked before a CA or store is touched.
+            enrol::check_spec(&spec, &config)?;
+            let ca_sha256 = match ca::stored_fingerprint(&config.data_dir)? {
+                Some(fingerprint) => fingerprint,
+                // One collector on SQLite: the CA `serve` would create.
+                None if matches!(config.store, StoreConfig::Sqlite) => {
+                    let (ca, _) = Ca::load_or_create(&config.data_dir)?;
+                    eprintln!(
+                        "created a new collector CA in {}",
+                        config.data_dir.display()
+                    );
+                    ca::fingerprint(ca.cert_der())
+                }
+                // A shared store: a new CA here would pin the wrong one.
+                None => {
+                    return Err(Error::CaMissing {
+                        dir: config.data_dir.clone(),
+                    }
+                    .into())
+                }
+            };
+            let store = open_store(&config).await?;
+            let created =
+                enrol::create_token(&store, &config, &ca_sha256, spec, &actor(), now).await?;
+            eprintln!(
+                "enrolment token {} for site {}: up to {} use(s), until {}, collector {}",
+                created.id,
+                created.site,
+                created.max_uses,
+                rfc3339(created.expires_at),
+                created.url
+            );
+            println!("{}", created.text);
+        }
+        TokenCommand::List { config } => {
+            let store = open_store(&Config::load(&config)?).await?;
+            println!(
+                "{:<16}  {:<16}  {:<20}  {:<20}  {:<11}  STATE",
+                "ID", "SITE", "CREATED", "EXPIRES", "USES"
+            );
+            for t in store.tokens().await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.expires_at <= now.unix_timestamp() {
+                    "expired"
+                } else if t.uses >= t.max_uses {
+                    "used up"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<16}  {:<16}  {:<20}  {:<20}  {:<11}  {state}",
+                    t.id,
+                    t.site,
+                    unix(Some(t.created_at)),
+                    unix(Some(t.expires_at)),
+                    format!("{}/{}", t.uses, t.max_uses),
+                );
+            }
+        }
+        TokenCommand::Revoke { id, config } => {
+            let store = open_store(&Config::load(&config)?).await?;
+            match enrol::revoke_token(&store, &id, &actor(), now).await? {
+                RevokeOutcome::AlreadyRevoked(at) => {
+                    println!("token {id} was already revoked at {}", unix(Some(at)))
+                }
+                _ => println!("token {id} revoked"),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn agent(command: AgentCommand) -> anyhow::Result<()> {
+    let now = OffsetDateTime::now_utc();
+    match command {
+        AgentCommand::List { config } => {
+            let store = open_store(&Config::load(&config)?).await?;
+            println!(
+                "{:<20}  {:<16}  {:<20}  {:<20}  {:<20}  REVOKED",
+                "NAME", "SITE", "ENROLLED", "LAST-CONTACT", "CERT-EXPIRES"
+            );
+            for a in store.registry().await? {
+                let revoked = match (&a.revoked_at, &a.revoked_reason) {
+                    (None, _) => "-".to_owned(),
+                    (Some(at), None) => unix(Some(*at)),
+                    (Some(at), Some(reason)) => format!("{} ({reason})", unix(Some(*at))),
+                };
+                let enrolled = match a.enrolled_at {
+                    Some(at) => unix(Some(at)),
+                    None => "by hand".to_owned(),
+                };
+                println!(
+                    "{:<20}  {:<16}  {enrolled:<20}  {:<20}  {:<20}  {revoked}",
+                    a.name,
+                    a.site,
+                    unix(a.last_contact),
+                    unix(a.cert_not_after)
+                );
+            }
+        }
+        AgentCommand::Revoke {
+            name,
+            reason,
+            config,
+        } => {
+            let config = Config::load(&config)?;
+            ca::check_label("agent name", &name)?;
+            let store = open_store(&config).await?;
+            match enrol::revoke_agent(&store, &name, reason, &actor(), now).await? {
+                RevokeOutcome::AlreadyRevoked(at) => {
+                    println!("agent {name} was already revoked at {}", unix(Some(at)))
+                }
+                _ => println!(
+                    "agent {name} revoked: its next request to any collector using {} is refused",
+                    store.location().display()
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unix(at: Option<i64>) -> String {
+    match at.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()) {
+        Some(t) => rfc3339(t),
+        None => "-".to_owned(),
     }
 }
 

@@ -5,10 +5,11 @@
 //! never a host or target, whatever the estate's size.
 
 mod compliance;
-mod ingest;
 mod coverage;
+mod enrol;
 mod exceptions;
 mod health;
+mod ingest;
 mod posture;
 
 use std::time::Instant;
@@ -22,6 +23,7 @@ use crate::error::Result;
 use crate::store::Aggregates;
 
 pub use compliance::{compliance, control_family, ComplianceRatio};
+pub use enrol::{CertRequestRejection, EnrolMetrics, IssuedVia};
 pub use ingest::IngestCounters;
 
 /// The content type of the text exposition format.
@@ -130,6 +132,7 @@ pub struct Metrics {
     scrape_duration: Gauge,
     pub ingest: IngestCounters,
     health: health::Health,
+    pub enrol: EnrolMetrics,
 }
 
 impl Metrics {
@@ -181,6 +184,7 @@ impl Metrics {
         for reason in AuthRefusal::ALL {
             auth_refusals.with_label_values(&[reason.as_str()]);
         }
+        let enrol = EnrolMetrics::register(&registry)?;
         Ok(Metrics {
             registry,
             reports_ingested,
@@ -191,6 +195,7 @@ impl Metrics {
             scrape_duration,
             ingest,
             health,
+            enrol,
         })
     }
 

@@ -17,6 +17,7 @@ use trustwatch_rules::Catalogue;
 use crate::api::{self, ApiState};
 use crate::ca::{Ca, CaOrigin};
 use crate::config::Config;
+use crate::enrol::{self, EnrolState, Gate};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestState};
 use crate::metrics::Metrics;
@@ -26,7 +27,7 @@ use crate::tls;
 /// A collector with its listeners bound, ready to `run`.
 pub struct Collector {
     config: Config,
-    ca: Ca,
+    ca: Arc<Ca>,
     ca_origin: CaOrigin,
     server_cert_issued: bool,
     server_cert_not_after: OffsetDateTime,
@@ -64,7 +65,7 @@ impl Collector {
         let http_listener = bind("HTTP listener", config.http.listen).await?;
         Ok(Collector {
             config,
-            ca,
+            ca: Arc::new(ca),
             ca_origin,
             server_cert_issued,
             server_cert_not_after,
@@ -140,7 +141,18 @@ impl Collector {
             queue: Arc::new(tokio::sync::Semaphore::new(
                 self.config.ingest.max_queued_reports,
             )),
-        });
+        })
+        .merge(enrol::router(EnrolState {
+            store: self.store.clone(),
+            metrics: self.metrics.clone(),
+            ca: self.ca.clone(),
+            cert_days: self.config.enrol.cert_days,
+            body_read_timeout: self.config.ingest.limits.body_read_timeout,
+        }));
+        let gate = Gate {
+            store: self.store.clone(),
+            metrics: self.metrics.clone(),
+        };
         let api_app = api::router(ApiState {
             store: self.store.clone(),
             metrics: self.metrics.clone(),
@@ -151,6 +163,7 @@ impl Collector {
             self.ingest_listener,
             self.acceptor,
             ingest_app,
+            gate,
             self.config.ingest.limits.clone(),
             stopped(stop_rx.clone()),
         ));

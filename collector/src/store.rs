@@ -21,6 +21,7 @@ pub mod policy;
 pub(crate) mod portable;
 mod postgres;
 pub mod query;
+mod registry;
 pub mod retention;
 mod sqlite;
 mod write;
@@ -45,6 +46,10 @@ pub use policy::{AgentPolicy, Policy};
 pub use query::{
     AgentFilter, AgentRow, AgentState, ChangeRow, Coverage, Cursor, ExceptionFilter, FindingFilter,
     FindingRow, FindingSource, HistoryFilter, HostFilter, HostRow, SummaryRow, MAX_FINDINGS_LIMIT,
+};
+pub use registry::{
+    EnrolOutcome, EnrolRefusal, EnrolRequest, NewToken, RegisteredAgent, RegistryEvent,
+    RenewOutcome, Renewal, RevokeOutcome, Signer, TokenRow,
 };
 pub use retention::{PruneKind, Pruned, RetentionPolicy};
 pub use write::{IncomingReport, Refusal, SequenceGap, Stored};
@@ -307,6 +312,85 @@ impl Backend {
 
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
+}
+
+// Enrolment tokens and the agent registry (store/registry.rs).
+impl Store {
+    /// Stores a new enrolment token and its admin event.
+    pub async fn create_token(&self, token: NewToken, event: RegistryEvent) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.create_token(token, event).await,
+            Backend::Postgres(p) => p.create_token(token, event).await,
+        }
+    }
+
+    /// Every enrolment token, oldest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.tokens().await,
+            Backend::Postgres(p) => p.tokens().await,
+        }
+    }
+
+    /// Revokes the token whose id is `event.subject`.
+    pub async fn revoke_token(&self, event: RegistryEvent) -> Result<RevokeOutcome> {
+        self.revoke(registry::Revocable::Token, None, event).await
+    }
+
+    /// Revokes the agent named `event.subject`; its next request on any
+    /// collector sharing this store is refused.
+    pub async fn revoke_registered_agent(
+        &self,
+        reason: Option<String>,
+        event: RegistryEvent,
+    ) -> Result<RevokeOutcome> {
+        self.revoke(registry::Revocable::Agent, reason, event).await
+    }
+
+    async fn revoke(
+        &self,
+        target: registry::Revocable,
+        reason: Option<String>,
+        event: RegistryEvent,
+    ) -> Result<RevokeOutcome> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.revoke(target, reason, event).await,
+            Backend::Postgres(p) => p.revoke(target, reason, event).await,
+        }
+    }
+
+    /// Checks the token, consumes one use, signs (with `sign`) and records
+    /// the agent, all in one transaction.
+    pub async fn enrol(&self, req: EnrolRequest, sign: Signer) -> Result<EnrolOutcome> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.enrol(req, sign).await,
+            Backend::Postgres(p) => p.enrol(req, sign).await,
+        }
+    }
+
+    /// Records a renewed certificate unless the agent is revoked.
+    pub async fn renew(&self, renewal: Renewal) -> Result<RenewOutcome> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.renew(renewal).await,
+            Backend::Postgres(p) => p.renew(renewal).await,
+        }
+    }
+
+    /// When the agent `name` was revoked, or None (also for unknown names).
+    pub async fn revoked_at(&self, name: &str) -> Result<Option<i64>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.revoked_at(name.to_owned()).await,
+            Backend::Postgres(p) => p.revoked_at(name.to_owned()).await,
+        }
+    }
+
+    /// Every agent row with its enrolment, certificate and revocation state.
+    pub async fn registry(&self) -> Result<Vec<RegisteredAgent>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.registry().await,
+            Backend::Postgres(p) => p.registry().await,
+        }
+    }
 }
 
 /// Unix seconds to RFC 3339 for API output.

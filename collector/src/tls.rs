@@ -16,9 +16,12 @@ pub fn provider() -> Arc<CryptoProvider> {
 }
 
 /// The ingest listener's configuration: TLS 1.2/1.3, the collector's
-/// server certificate, and client certificates REQUIRED and verified
-/// against the collector CA alone (not the system roots: any public CA can
-/// issue a certificate with any CN).
+/// server certificate, and client certificates verified against the
+/// collector CA alone (not the system roots: any public CA can issue a
+/// certificate with any CN). A certificate is OPTIONAL at the handshake so
+/// an agent can reach `POST /api/v1/enrol` before it has one; every other
+/// route refuses a request without one (`enrol::Gate`). A certificate that
+/// IS presented must verify, or the handshake fails.
 pub fn ingest_server_config(ca: &Ca, server: ServerCert) -> Result<Arc<ServerConfig>> {
     let err = |reason: String| Error::Tls {
         what: "ingest listener",
@@ -30,6 +33,7 @@ pub fn ingest_server_config(ca: &Ca, server: ServerCert) -> Result<Arc<ServerCon
         .add(ca.cert_der().clone())
         .map_err(|e| err(e.to_string()))?;
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
         .build()
         .map_err(|e| err(e.to_string()))?;
     let mut config = ServerConfig::builder_with_provider(provider)

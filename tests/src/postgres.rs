@@ -145,9 +145,15 @@ impl Drop for PgServer {
         if let Some(child) = &self.server {
             // SIGINT: PostgreSQL's fast shutdown, which also ends its
             // backends; the Child's own drop then reaps (or kills) it.
-            let _ = Command::new("kill")
-                .args(["-INT", &child.0.id().to_string()])
-                .status();
+            // Sent to the postmaster itself (first line of postmaster.pid):
+            // the Child is `runuser`, which does not forward SIGINT, so
+            // signalling it left the server running, orphaned, after the
+            // test.
+            let postmaster = std::fs::read_to_string(self._dir.path().join("data/postmaster.pid"))
+                .ok()
+                .and_then(|text| text.lines().next().map(str::to_owned))
+                .unwrap_or_else(|| child.0.id().to_string());
+            let _ = Command::new("kill").args(["-INT", &postmaster]).status();
             let deadline = Instant::now() + Duration::from_secs(10);
             if let Some(mut c) = self.server.take() {
                 while Instant::now() < deadline {

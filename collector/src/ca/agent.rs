@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 use super::{files, validity, Ca, CA_CERT_FILE};
 use crate::error::{Error, Result};
 
-/// Short-lived by default: until token enrolment and renewal exist, a lost
-/// agent key is only useful for a month.
+/// For certificates issued by hand (`agent-cert`), which are not renewed
+/// automatically: a lost key is useful for a month at most. Enrolled agents
+/// get `[enrol] cert_days` (default 7) and renew.
 pub const DEFAULT_AGENT_DAYS: i64 = 30;
 pub const MAX_AGENT_DAYS: i64 = 397;
 pub const AGENT_CERT_FILE: &str = "agent.crt";
@@ -24,6 +25,39 @@ pub struct AgentBundle {
     pub ca: PathBuf,
     pub fingerprint: String,
     pub not_after: OffsetDateTime,
+}
+
+/// The one certificate profile for agents, whether issued here with a
+/// fresh key or from an agent's CSR (`csr.rs`): CN = name, OU = site,
+/// digitalSignature, clientAuth only, valid from an hour ago for `days`.
+pub(super) fn agent_params(
+    name: &str,
+    site: &str,
+    days: i64,
+) -> (CertificateParams, OffsetDateTime) {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationalUnitName, site);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "Trustwatch");
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.use_authority_key_identifier_extension = true;
+    let (not_before, not_after) = validity(days);
+    params.not_before = not_before;
+    params.not_after = not_after;
+    (params, not_after)
+}
+
+pub(super) fn gen_err(source: rcgen::Error) -> Error {
+    Error::CertificateGeneration {
+        what: "agent certificate",
+        source,
+    }
 }
 
 /// Checks an agent name or site: 1–64 of `[A-Za-z0-9._-]`. These end up in
@@ -70,26 +104,8 @@ impl Ca {
                 reason: format!("it must be between 1 and {MAX_AGENT_DAYS}"),
             });
         }
-        let gen_err = |source| Error::CertificateGeneration {
-            what: "agent certificate",
-            source,
-        };
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(gen_err)?;
-        let mut params = CertificateParams::default();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params
-            .distinguished_name
-            .push(DnType::OrganizationalUnitName, site);
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "Trustwatch");
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.use_authority_key_identifier_extension = true;
-        let (not_before, not_after) = validity(days);
-        params.not_before = not_before;
-        params.not_after = not_after;
+        let (params, not_after) = agent_params(name, site, days);
         let cert = params.signed_by(&key, self.issuer()).map_err(gen_err)?;
 
         std::fs::create_dir_all(out_dir).map_err(Error::io("create the folder", out_dir))?;

@@ -192,3 +192,53 @@ fn retention_and_ingest_queue_default_and_are_validated() {
         assert_eq!(m.lines().count(), 1, "one sentence: {m}");
     }
 }
+
+#[test]
+fn enrolment_settings_default_and_are_checked() {
+    let c = parse(FULL).unwrap();
+    assert_eq!(c.enrol.cert_days, DEFAULT_CERT_DAYS);
+    assert_eq!(c.ingest.public_url, None);
+
+    let c = parse(&format!("{FULL}\n[enrol]\ncert_days = 90\n")).unwrap();
+    assert_eq!(c.enrol.cert_days, 90);
+    for bad in ["0", "91", "-1"] {
+        let m = message(&format!("{FULL}\n[enrol]\ncert_days = {bad}\n"));
+        assert!(
+            m.contains("key `enrol.cert_days`") && m.contains("outside 1..=90"),
+            "{m}"
+        );
+    }
+
+    let with_url = |url: &str| {
+        FULL.replace(
+            "max_report_bytes = 8388608",
+            &format!("max_report_bytes = 8388608\npublic_url = \"{url}\""),
+        )
+    };
+    for (url, want) in [
+        (
+            "https://collector.example.nhs.uk:8443",
+            "https://collector.example.nhs.uk:8443",
+        ),
+        ("https://10.0.0.1/", "https://10.0.0.1"),
+        ("https://[::1]:8443", "https://[::1]:8443"),
+    ] {
+        assert_eq!(
+            parse(&with_url(url)).unwrap().ingest.public_url.as_deref(),
+            Some(want)
+        );
+    }
+    for (url, why) in [
+        ("http://c.example:8443", "https://"),
+        ("https://c.example:8443/ingest", "path"),
+        ("https://user@c.example", "user information"),
+        ("c.example:8443", "https://"),
+        ("https://", "not a URL"),
+    ] {
+        let m = message(&with_url(url));
+        assert!(
+            m.contains("key `ingest.public_url`") && m.contains(why),
+            "{url}: {m}"
+        );
+    }
+}

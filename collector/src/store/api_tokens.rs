@@ -136,7 +136,9 @@ fn secret_sha256(secret: &str) -> String {
 }
 
 fn random(bytes: &mut [u8]) -> Result<()> {
-    SystemRandom::new().fill(bytes).map_err(|_| Error::Random)
+    SystemRandom::new()
+        .fill(bytes)
+        .map_err(|_| Error::Random { what: "API token" })
 }
 
 const COLUMNS: &str = "id, name, role, created_at, expires_at, revoked_at, last_used";

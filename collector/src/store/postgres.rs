@@ -7,6 +7,7 @@
 //! both storing the report.
 
 mod query;
+mod registry;
 mod retention;
 pub(super) mod schema;
 mod write;

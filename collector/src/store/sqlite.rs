@@ -9,6 +9,7 @@
 //! connection between batches through [`Sqlite::with_writer`].
 
 mod query;
+mod registry;
 mod retention;
 pub(super) mod schema;
 mod write;

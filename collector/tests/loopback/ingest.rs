@@ -46,23 +46,24 @@ async fn a_report_from_a_ca_issued_agent_is_stored_under_the_certificate_identit
 }
 
 #[tokio::test]
-async fn a_client_without_a_certificate_is_refused_at_the_handshake() {
+async fn a_client_without_a_certificate_is_refused_before_any_report_is_read() {
     let h = Harness::start(1 << 20).await;
+    // The handshake succeeds (enrolment needs no certificate); the upload
+    // is refused with 401 (see loopback/enrol.rs for the counters).
     for versions in [
         &[&rustls::version::TLS13][..],
         &[&rustls::version::TLS12][..],
     ] {
         let client = h.anonymous_client(versions);
-        let result = post_report(
+        let (status, reply) = post_report(
             h.ingest,
             client,
             serde_json::to_vec(&report_for("ward-scanner", 1)).unwrap(),
         )
-        .await;
-        assert!(
-            result.is_err(),
-            "no HTTP exchange without a client certificate: {result:?}"
-        );
+        .await
+        .unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
+        assert_eq!(reply["reason"], "no_client_certificate");
     }
     assert!(h.store.agents().await.unwrap().is_empty());
     assert_eq!(h.metrics.reports_ingested.get(), 0);

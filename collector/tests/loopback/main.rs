@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod cardinality;
+mod enrol;
 mod exceptions;
 mod ingest;
 mod pagination;
