@@ -122,6 +122,7 @@ struct RawConfig {
     store: RawStore,
     #[serde(default)]
     retention: RawRetention,
+    #[serde(default)]
     enrol: RawEnrol,
 }
 
