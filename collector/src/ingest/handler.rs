@@ -26,6 +26,11 @@ use crate::store::{IncomingReport, Refusal, Stored};
 const MAX_RULE_ID: usize = 64;
 const MAX_TARGET: usize = 1024;
 
+/// How far over the limit a declared body may be and still be read (and
+/// thrown away) so the client gets a readable 413; beyond it the
+/// connection is closed unread.
+const DRAIN_EXCESS: u64 = 1024 * 1024;
+
 pub(super) async fn post_report(
     State(state): State<Arc<IngestState>>,
     agent: Option<Extension<AgentIdentity>>,
@@ -48,7 +53,14 @@ pub(super) async fn post_report(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max) {
+    if let Some(len) = declared.filter(|len| *len > max) {
+        // A client still sending its body would not read our answer if we
+        // closed now: a modest excess is read and discarded first (bounded
+        // in size and time), so the agent sees 413 and its reason.
+        if len <= max.saturating_add(DRAIN_EXCESS) {
+            let drain = Limited::new(body, usize::try_from(len).unwrap_or(usize::MAX));
+            let _ = tokio::time::timeout(state.body_read_timeout, drain.collect()).await;
+        }
         return reject(
             &state,
             &agent,
