@@ -48,19 +48,28 @@ impl ComplianceRatio {
 /// values would unbound the series count.
 pub fn compliance(groups: &[ControlGroup], catalogue: &Catalogue) -> Vec<ComplianceRatio> {
     let mut totals: BTreeMap<(&str, &str, &str), (i64, i64)> = BTreeMap::new();
+    let baseline_id = catalogue.baseline().id.as_str();
     for g in groups {
-        match catalogue.rule(&g.rule_id) {
-            Some(rule) if !rule.best_practice => {}
+        let rule = match catalogue.rule(&g.rule_id) {
+            Some(rule) if !rule.best_practice => rule,
             _ => continue,
-        }
-        let families: BTreeSet<&str> = g
-            .controls
-            .iter()
-            .filter_map(|c| control_family(c))
-            .collect();
+        };
+        // Groups read from the store's counts carry no controls or
+        // baseline: a rule's controls are the catalogue's.
+        let controls = if g.controls.is_empty() {
+            &rule.controls
+        } else {
+            &g.controls
+        };
+        let baseline = if g.baseline.is_empty() {
+            baseline_id
+        } else {
+            g.baseline.as_str()
+        };
+        let families: BTreeSet<&str> = controls.iter().filter_map(|c| control_family(c)).collect();
         for family in families {
             let entry = totals
-                .entry((g.site.as_str(), g.baseline.as_str(), family))
+                .entry((g.site.as_str(), baseline, family))
                 .or_default();
             match g.status.as_str() {
                 "pass" => entry.0 += g.count,

@@ -41,7 +41,7 @@ pub(super) fn registry(agg: &Aggregates, catalogue: &Catalogue) -> Result<Regist
 
     let failing = int_gauge(
         "trustwatch_rule_failing_targets",
-        "Distinct targets currently failing each rule, by site, not counting those under a live exception; PATCH-006 counts agents silent longer than agents.stale_after_secs.",
+        "Targets currently failing each rule, by site (one per agent observing it), not counting those under a live exception; PATCH-006 counts agents silent longer than agents.stale_after_secs.",
         &["site", "rule_id"],
     )?;
     // Only the catalogue's rules get a series: a rule id is report input,

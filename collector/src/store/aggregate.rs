@@ -95,31 +95,34 @@ pub(crate) async fn compute(backend: &Backend, stale_before: i64, now: i64) -> R
     let new = || Sql::new(backend.dialect());
     let mut queries = Vec::new();
 
+    // Counts come from `finding_counts`, which triggers keep exact in the
+    // same transaction as every write: a scrape reads a few hundred rows
+    // however many millions of findings are stored.
     let mut q = new();
     q.push(
-        "SELECT site, severity, status, CAST(COUNT(*) AS BIGINT) FROM findings
-         GROUP BY site, severity, status",
+        "SELECT site, severity, status, CAST(SUM(n) AS BIGINT) FROM finding_counts
+         WHERE n <> 0 GROUP BY site, severity, status",
     );
     queries.push(q);
 
     let mut q = new();
     q.push(
-        "SELECT f.site, f.rule_id, CAST(COUNT(DISTINCT f.target) AS BIGINT) FROM findings f
-         WHERE f.status = 'fail' AND NOT EXISTS (SELECT 1 FROM exceptions x WHERE ",
+        "SELECT site, rule_id, status, CAST(SUM(n) AS BIGINT) FROM finding_counts
+         WHERE n <> 0 AND status IN ('pass', 'fail') GROUP BY site, rule_id, status",
+    );
+    queries.push(q);
+
+    // Failing findings under a live exception, read only for the rules
+    // that have one (the rule/status index keeps this to their failures).
+    let mut q = new();
+    q.push(
+        "SELECT f.site, f.rule_id, f.severity, CAST(COUNT(*) AS BIGINT) FROM findings f
+         WHERE f.status = 'fail'
+           AND f.rule_id IN (SELECT rule_id FROM exceptions WHERE withdrawn_at IS NULL)
+           AND EXISTS (SELECT 1 FROM exceptions x WHERE ",
     );
     live_exception(&mut q, "f.rule_id", "f.target", "f.site", now);
-    q.push(") GROUP BY f.site, f.rule_id");
-    queries.push(q);
-
-    // Controls are the rule's list, so there are about as many distinct
-    // lists as rules: grouping by the JSON text stays small.
-    let mut q = new();
-    q.push(
-        "SELECT f.site, r.baseline_id, f.rule_id, f.controls, f.status, CAST(COUNT(*) AS BIGINT)
-         FROM findings f JOIN reports r ON r.id = f.report_id
-         WHERE f.status IN ('pass', 'fail')
-         GROUP BY f.site, r.baseline_id, f.rule_id, f.controls, f.status",
-    );
+    q.push(") GROUP BY f.site, f.rule_id, f.severity");
     queries.push(q);
 
     let mut q = new();
@@ -161,15 +164,6 @@ pub(crate) async fn compute(backend: &Backend, stale_before: i64, now: i64) -> R
 
     let mut q = new();
     q.push(
-        "SELECT f.site, f.severity, CAST(COUNT(*) AS BIGINT) FROM findings f
-         WHERE f.status = 'fail' AND EXISTS (SELECT 1 FROM exceptions x WHERE ",
-    );
-    live_exception(&mut q, "f.rule_id", "f.target", "f.site", now);
-    q.push(") GROUP BY f.site, f.severity");
-    queries.push(q);
-
-    let mut q = new();
-    q.push(
         "SELECT site, state, CAST(COUNT(*) AS BIGINT) FROM (
              SELECT COALESCE(site, '*') AS site,
                     CASE WHEN withdrawn_at IS NOT NULL THEN 'withdrawn'
@@ -188,32 +182,25 @@ pub(crate) async fn compute(backend: &Backend, stale_before: i64, now: i64) -> R
         .await?
         .into_iter();
     let mut next = || results.next().unwrap_or_default();
+    let findings = map_rows(next(), |r| {
+        Ok(FindingCount {
+            site: r.text(0)?,
+            severity: r.text(1)?,
+            status: r.text(2)?,
+            count: r.int(3)?,
+        })
+    })?;
+    let by_rule = map_rows(next(), |r| {
+        Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.int(3)?))
+    })?;
+    let excepted = map_rows(next(), |r| {
+        Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.int(3)?))
+    })?;
+    let (failing, controls, accepted_risk) = split_rule_counts(by_rule, &excepted);
     Ok(Aggregates {
-        findings: map_rows(next(), |r| {
-            Ok(FindingCount {
-                site: r.text(0)?,
-                severity: r.text(1)?,
-                status: r.text(2)?,
-                count: r.int(3)?,
-            })
-        })?,
-        failing: map_rows(next(), |r| {
-            Ok(RuleFailing {
-                site: r.text(0)?,
-                rule_id: r.text(1)?,
-                targets: r.int(2)?,
-            })
-        })?,
-        controls: map_rows(next(), |r| {
-            Ok(ControlGroup {
-                site: r.text(0)?,
-                baseline: r.text(1)?,
-                rule_id: r.text(2)?,
-                controls: r.json(3).unwrap_or_default(),
-                status: r.text(4)?,
-                count: r.int(5)?,
-            })
-        })?,
+        findings,
+        failing,
+        controls,
         agents: map_rows(next(), |r| {
             Ok(AgentCount {
                 site: r.text(0)?,
@@ -230,13 +217,7 @@ pub(crate) async fn compute(backend: &Backend, stale_before: i64, now: i64) -> R
                 earliest: r.int(1)?,
             })
         })?,
-        accepted_risk: map_rows(next(), |r| {
-            Ok(AcceptedRisk {
-                site: r.text(0)?,
-                severity: r.text(1)?,
-                count: r.int(2)?,
-            })
-        })?,
+        accepted_risk,
         exceptions: map_rows(next(), |r| {
             Ok(ExceptionCount {
                 site: r.text(0)?,
@@ -245,6 +226,58 @@ pub(crate) async fn compute(backend: &Backend, stale_before: i64, now: i64) -> R
             })
         })?,
     })
+}
+
+/// From counts per (site, rule, status) and excepted failures per (site,
+/// rule, severity): failing findings per rule not under an exception, the
+/// pass/fail groups behind the compliance ratio (their controls and
+/// baseline are the collector catalogue's, filled in by the metrics), and
+/// accepted risk per severity.
+fn split_rule_counts(
+    by_rule: Vec<(String, String, String, i64)>,
+    excepted: &[(String, String, String, i64)],
+) -> (Vec<RuleFailing>, Vec<ControlGroup>, Vec<AcceptedRisk>) {
+    use std::collections::BTreeMap;
+    let mut excepted_by_rule: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    let mut risk: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for (site, rule, severity, n) in excepted {
+        *excepted_by_rule.entry((site, rule)).or_default() += n;
+        *risk.entry((site, severity)).or_default() += n;
+    }
+    let mut failing = Vec::new();
+    let mut controls = Vec::new();
+    for (site, rule_id, status, count) in by_rule {
+        if status == "fail" {
+            let open = count
+                - excepted_by_rule
+                    .get(&(site.as_str(), rule_id.as_str()))
+                    .unwrap_or(&0);
+            if open > 0 {
+                failing.push(RuleFailing {
+                    site: site.clone(),
+                    rule_id: rule_id.clone(),
+                    targets: open,
+                });
+            }
+        }
+        controls.push(ControlGroup {
+            site,
+            baseline: String::new(),
+            rule_id,
+            controls: Vec::new(),
+            status,
+            count,
+        });
+    }
+    let accepted_risk = risk
+        .into_iter()
+        .map(|((site, severity), count)| AcceptedRisk {
+            site: site.to_owned(),
+            severity: severity.to_owned(),
+            count,
+        })
+        .collect();
+    (failing, controls, accepted_risk)
 }
 
 fn map_rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {

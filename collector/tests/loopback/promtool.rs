@@ -105,9 +105,11 @@ async fn a_scrape_after_failing_findings_passes_promtool_without_lint_warnings()
         v(r#"trustwatch_findings{severity="info",site="south",status="pass"}"#),
         0.0
     );
+    // Two targets, each failing as seen by both agents: counted per
+    // observation.
     assert_eq!(
         v(r#"trustwatch_rule_failing_targets{rule_id="TLS-002",site="north"}"#),
-        2.0
+        4.0
     );
     assert_eq!(
         v(r#"trustwatch_rule_failing_targets{rule_id="CERT-001",site="south"}"#),
