@@ -6,6 +6,8 @@
 //! The token is pasted by a person, so every way it can be wrong gets its
 //! own sentence; the secret is never repeated in one.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::Deserialize;
 
 use crate::https::Endpoint;
@@ -69,7 +71,7 @@ impl Token {
         if text.len() > MAX_LEN {
             return Err(TokenError::TooLong { len: text.len() });
         }
-        let bytes = data_encoding::BASE64URL_NOPAD
+        let bytes = URL_SAFE_NO_PAD
             .decode(body.as_bytes())
             .map_err(|_| TokenError::Encoding)?;
         let raw: Raw = serde_json::from_slice(&bytes).map_err(|e| TokenError::Json {
@@ -111,7 +113,7 @@ impl Token {
         let json = serde_json::json!({"u": url, "f": hex::encode(pin), "i": token_id, "s": secret});
         format!(
             "{PREFIX}{}",
-            data_encoding::BASE64URL_NOPAD.encode(json.to_string().as_bytes())
+            URL_SAFE_NO_PAD.encode(json.to_string().as_bytes())
         )
     }
 }
@@ -125,7 +127,7 @@ mod tests {
     fn raw(json: &str) -> String {
         format!(
             "{PREFIX}{}",
-            data_encoding::BASE64URL_NOPAD.encode(json.as_bytes())
+            URL_SAFE_NO_PAD.encode(json.as_bytes())
         )
     }
 
