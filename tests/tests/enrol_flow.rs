@@ -2,11 +2,14 @@
 //! CLI, `trustwatch-agent enrol` with it, a central policy set on the
 //! collector and fetched by the agent at check-in (it names the only target
 //! the agent scans), the report stored under the enrolled identity, then
-//! `agent revoke` refusing the agent's next upload.
+//! `agent revoke` refusing the agent's next upload; and an agent whose
+//! certificate is in the last third of its life renewing it at check-in.
 
 use std::process::Command;
 use std::time::Duration;
 
+use time::{Duration as Span, OffsetDateTime};
+use trustwatch_e2e::load::agents::AgentMint;
 use trustwatch_e2e::process::run_bounded;
 use trustwatch_e2e::{binary, Collector};
 
@@ -143,4 +146,66 @@ fn enrol_fetch_policy_report_then_revoke() {
         revoked >= 1.0,
         "the revoked agent's refusal was not counted"
     );
+}
+
+#[test]
+fn a_certificate_near_its_end_is_renewed_at_check_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cdir = tmp.path().join("collector");
+    let adir = tmp.path().join("agent");
+    std::fs::create_dir_all(&cdir).unwrap();
+    std::fs::create_dir_all(&adir).unwrap();
+    let collector = Collector::start(&cdir);
+    // Valid for four hours, three of them gone: under a third is left.
+    let mint = AgentMint::from_data_dir(&collector.data_dir()).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let (cert, key) = mint.certificate_pem(
+        "ward-9",
+        "south",
+        now - Span::hours(3),
+        now + Span::hours(1),
+    );
+    std::fs::write(adir.join("agent.crt"), &cert).unwrap();
+    std::fs::write(adir.join("agent.key"), &key).unwrap();
+    std::fs::copy(collector.ca_pem(), adir.join("ca.crt")).unwrap();
+    let target = collector.ingest.to_string();
+    std::fs::write(
+        adir.join("agent.toml"),
+        format!(
+            "[agent]\nname = \"ward-9\"\n\n[collector]\nurl = \"https://{target}\"\n\
+             ca = \"ca.crt\"\ncert = \"agent.crt\"\nkey = \"agent.key\"\n\n\
+             [[tls]]\ntarget = \"{target}\"\n"
+        ),
+    )
+    .unwrap();
+
+    ok(
+        Command::new(binary("trustwatch-agent"))
+            .args(["run", "--once", "--config"])
+            .arg(adir.join("agent.toml")),
+        "agent run --once",
+    );
+    let renewed = std::fs::read_to_string(adir.join("agent.crt")).unwrap();
+    assert_ne!(renewed, cert, "the certificate was not renewed");
+    assert_ne!(
+        std::fs::read_to_string(adir.join("agent.key")).unwrap(),
+        key,
+        "renewal kept the old key"
+    );
+    // The collector recorded the new certificate's expiry (7 days by
+    // default), and the report went up under the same identity.
+    let db = collector.data_dir().join("trustwatch.db");
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let not_after: i64 = conn
+        .query_row(
+            "SELECT cert_not_after FROM agents WHERE name = 'ward-9'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let days = (not_after - now.unix_timestamp()) as f64 / 86_400.0;
+    assert!((6.9..7.1).contains(&days), "renewed for {days} days");
+    assert!(!reports_of(&collector, "ward-9").is_empty());
 }

@@ -125,10 +125,7 @@ mod tests {
     const PIN: [u8; 32] = [0xab; 32];
 
     fn raw(json: &str) -> String {
-        format!(
-            "{PREFIX}{}",
-            URL_SAFE_NO_PAD.encode(json.as_bytes())
-        )
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(json.as_bytes()))
     }
 
     #[test]

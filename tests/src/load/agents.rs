@@ -62,19 +62,13 @@ impl AgentMint {
     pub fn agent(&self, index: usize, sites: usize) -> Agent {
         let name = AgentMint::name(index);
         let site = format!("site-{:02}", index % sites.max(1));
-        let mut params = CertificateParams::default();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(DnType::CommonName, &name);
-        params
-            .distinguished_name
-            .push(DnType::OrganizationalUnitName, site);
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let now = OffsetDateTime::now_utc();
-        params.not_before = now - Duration::hours(1);
-        params.not_after = now + Duration::days(2);
-        let cert = params
-            .signed_by(&self.key, &self.issuer)
-            .expect("the collector CA signs an agent certificate");
+        let cert = self.certificate(
+            &name,
+            &site,
+            now - Duration::hours(1),
+            now + Duration::days(2),
+        );
         let key = PrivateKeyDer::Pkcs8(self.key.serialize_der().into());
         let tls =
             ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -87,5 +81,39 @@ impl AgentMint {
             name,
             tls: Arc::new(tls),
         }
+    }
+
+    /// A client certificate for `name` at `site` valid over the given
+    /// span, signed by the collector CA, as PEM, with its key's PEM.
+    pub fn certificate_pem(
+        &self,
+        name: &str,
+        site: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> (String, String) {
+        let cert = self.certificate(name, site, not_before, not_after);
+        (cert.pem(), self.key.serialize_pem())
+    }
+
+    fn certificate(
+        &self,
+        name: &str,
+        site: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> rcgen::Certificate {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationalUnitName, site);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.not_before = not_before;
+        params.not_after = not_after;
+        params
+            .signed_by(&self.key, &self.issuer)
+            .expect("the collector CA signs an agent certificate")
     }
 }
