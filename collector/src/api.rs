@@ -180,6 +180,27 @@ fn parse<T>(
         })
 }
 
+/// A request that takes no query parameters and needs the role `needed`:
+/// the role is checked first, so a caller without it learns nothing else.
+fn allowed_without_query(
+    state: &ApiState,
+    caller: &auth::Caller,
+    needed: crate::store::Role,
+    query: RawQuery,
+) -> Result<(), ApiError> {
+    auth::require(state, caller, needed)?;
+    parse(query, params::none)
+}
+
+/// The request body as JSON `T`; otherwise a 400 saying it is not `shape`.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError {
+        status: StatusCode::BAD_REQUEST,
+        message: format!("the body is not {shape}: {e}"),
+        reason: None,
+    })
+}
+
 /// The store reads `limit + 1` rows; the extra one only says whether a next
 /// page exists, and the last row shown becomes the cursor.
 fn look_ahead(limit: Option<u32>) -> (u32, Option<u32>) {

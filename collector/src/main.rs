@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use trustwatch_collector::ca::{self, Ca, CaOrigin};
 use trustwatch_collector::config::StoreConfig;
 use trustwatch_collector::demo::{self, Demo, DemoOptions};
-use trustwatch_collector::store::RevokeOutcome;
+use trustwatch_collector::store::{Actor, Change};
 use trustwatch_collector::{api, enrol, ingest, Collector, Config, Error, Store};
 
 mod registers_cli;
@@ -197,13 +197,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
 
 /// `cli:<login>` for admin_events: who ran the command, as far as the
 /// environment says.
-fn actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
-}
-
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::connect(&config.store, &config.data_dir).await?)
 }
@@ -248,7 +241,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             };
             let store = open_store(&config).await?;
             let created =
-                enrol::create_token(&store, &config, &ca_sha256, spec, &actor(), now).await?;
+                enrol::create_token(&store, &config, &ca_sha256, spec, &Actor::cli(), now).await?;
             eprintln!(
                 "enrolment token {} for site {}: up to {} use(s), until {}, collector {}",
                 created.id,
@@ -287,9 +280,9 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { id, config } => {
             let store = open_store(&Config::load(&config)?).await?;
-            match enrol::revoke_token(&store, &id, &actor(), now).await? {
-                RevokeOutcome::AlreadyRevoked(at) => {
-                    println!("token {id} was already revoked at {}", unix(Some(at)))
+            match enrol::revoke_token(&store, &id, &Actor::cli()).await? {
+                Change::Already(at) => {
+                    println!("token {id} was already revoked at {}", rfc3339(at))
                 }
                 _ => println!("token {id} revoked"),
             }
@@ -299,7 +292,6 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
 }
 
 async fn agent(command: AgentCommand) -> anyhow::Result<()> {
-    let now = OffsetDateTime::now_utc();
     match command {
         AgentCommand::List { config } => {
             let store = open_store(&Config::load(&config)?).await?;
@@ -334,9 +326,9 @@ async fn agent(command: AgentCommand) -> anyhow::Result<()> {
             let config = Config::load(&config)?;
             ca::check_label("agent name", &name)?;
             let store = open_store(&config).await?;
-            match enrol::revoke_agent(&store, &name, reason, &actor(), now).await? {
-                RevokeOutcome::AlreadyRevoked(at) => {
-                    println!("agent {name} was already revoked at {}", unix(Some(at)))
+            match enrol::revoke_agent(&store, &name, reason.as_deref(), &Actor::cli()).await? {
+                Change::Already(at) => {
+                    println!("agent {name} was already revoked at {}", rfc3339(at))
                 }
                 _ => println!(
                     "agent {name} revoked: its next request to any collector using {} is refused",

@@ -48,8 +48,8 @@ pub use query::{
     FindingRow, FindingSource, HistoryFilter, HostFilter, HostRow, SummaryRow, MAX_FINDINGS_LIMIT,
 };
 pub use registry::{
-    EnrolOutcome, EnrolRefusal, EnrolRequest, NewToken, RegisteredAgent, RegistryEvent,
-    RenewOutcome, Renewal, RevokeOutcome, Signer, TokenRow,
+    EnrolOutcome, EnrolRefusal, EnrolRequest, NewToken, RegisteredAgent, RenewOutcome, Renewal,
+    Signer, TokenRow,
 };
 pub use retention::{PruneKind, Pruned, RetentionPolicy};
 pub use write::{IncomingReport, Refusal, SequenceGap, Stored};
@@ -249,14 +249,22 @@ impl Store {
         policy::for_agent(&self.backend, agent, now()).await
     }
 
-    /// Sets `agents.revoked_at`: the agent's next request is refused.
+    /// Sets `agents.revoked_at` (and the reason, if given): the agent's
+    /// next request to any collector sharing this store is refused.
     pub async fn revoke_agent(
         &self,
         name: &str,
-        reason: &str,
+        reason: Option<&str>,
         actor: &Actor,
     ) -> Result<Change<OffsetDateTime>> {
-        admin::revoke_agent(&self.backend, name, reason, actor, now()).await
+        let what = admin::Revocable::Agent;
+        admin::revoke(&self.backend, what, name, reason, actor, now()).await
+    }
+
+    /// Revokes an enrolment token: it enrols no one after this.
+    pub async fn revoke_token(&self, id: &str, actor: &Actor) -> Result<Change<OffsetDateTime>> {
+        let what = admin::Revocable::Token;
+        admin::revoke(&self.backend, what, id, None, actor, now()).await
     }
 
     /// A page of the admin trail, oldest first.
@@ -308,6 +316,50 @@ impl Backend {
             Backend::Postgres(p) => p.write(action, &steps).await,
         }
     }
+
+    /// Runs write steps in one transaction and returns the first row they
+    /// returned (the change's `… RETURNING`), or None if it matched nothing.
+    pub(crate) async fn write_returning(
+        &self,
+        action: &'static str,
+        steps: Vec<portable::Sql>,
+    ) -> Result<Option<portable::Row>> {
+        Ok(self
+            .write(action, steps)
+            .await?
+            .into_iter()
+            .flatten()
+            .next())
+    }
+
+    /// As [`Backend::write_returning`], for a change that always returns
+    /// its row; `what` names the row if it did not.
+    pub(crate) async fn write_returned(
+        &self,
+        action: &'static str,
+        steps: Vec<portable::Sql>,
+        what: &str,
+    ) -> Result<portable::Row> {
+        self.write_returning(action, steps)
+            .await?
+            .ok_or_else(|| crate::error::Error::StoreData {
+                reason: format!("{what} was not returned"),
+            })
+    }
+
+    /// The first row of one read, if any.
+    pub(crate) async fn read_first(
+        &self,
+        action: &'static str,
+        query: portable::Sql,
+    ) -> Result<Option<portable::Row>> {
+        Ok(self
+            .read(action, vec![query])
+            .await?
+            .into_iter()
+            .flatten()
+            .next())
+    }
 }
 
 fn now() -> i64 {
@@ -317,10 +369,11 @@ fn now() -> i64 {
 // Enrolment tokens and the agent registry (store/registry.rs).
 impl Store {
     /// Stores a new enrolment token and its admin event.
-    pub async fn create_token(&self, token: NewToken, event: RegistryEvent) -> Result<()> {
+    pub async fn create_token(&self, token: NewToken, actor: &Actor) -> Result<()> {
+        let actor = actor.clone();
         match &self.backend {
-            Backend::Sqlite(s) => s.create_token(token, event).await,
-            Backend::Postgres(p) => p.create_token(token, event).await,
+            Backend::Sqlite(s) => s.create_token(token, actor).await,
+            Backend::Postgres(p) => p.create_token(token, actor).await,
         }
     }
 
@@ -329,33 +382,6 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => s.tokens().await,
             Backend::Postgres(p) => p.tokens().await,
-        }
-    }
-
-    /// Revokes the token whose id is `event.subject`.
-    pub async fn revoke_token(&self, event: RegistryEvent) -> Result<RevokeOutcome> {
-        self.revoke(registry::Revocable::Token, None, event).await
-    }
-
-    /// Revokes the agent named `event.subject`; its next request on any
-    /// collector sharing this store is refused.
-    pub async fn revoke_registered_agent(
-        &self,
-        reason: Option<String>,
-        event: RegistryEvent,
-    ) -> Result<RevokeOutcome> {
-        self.revoke(registry::Revocable::Agent, reason, event).await
-    }
-
-    async fn revoke(
-        &self,
-        target: registry::Revocable,
-        reason: Option<String>,
-        event: RegistryEvent,
-    ) -> Result<RevokeOutcome> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.revoke(target, reason, event).await,
-            Backend::Postgres(p) => p.revoke(target, reason, event).await,
         }
     }
 

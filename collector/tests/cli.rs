@@ -2,41 +2,16 @@
 //! and a clean stop on Ctrl-C. The demo's agent side is exercised with a
 //! stand-in script (the real agent is covered by the e2e crate).
 
+#[path = "shared/cli.rs"]
+mod cli;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_trustwatch-collector");
-const BOUND: Duration = Duration::from_secs(20);
-
-fn run(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).current_dir(dir).env_remove("RUST_LOG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > BOUND {
-            let _ = child.kill();
-            panic!("{args:?} did not finish within {BOUND:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use cli::{assert_usage, run_env, stderr, BIN, BOUND};
 
 #[test]
 fn a_bad_config_exits_2_with_one_sentence_naming_file_line_and_key() {
@@ -46,14 +21,8 @@ fn a_bad_config_exits_2_with_one_sentence_naming_file_line_and_key() {
         "data_dir = \"d\"\n[http]\nlisten = \"nowhere\"\n",
     )
     .unwrap();
-    let out = run(&["serve", "--config", "collector.toml"], tmp.path(), &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert!(
-        err.contains("collector.toml line 3, key `http.listen`"),
-        "{err}"
-    );
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let out = run_env(&["serve", "--config", "collector.toml"], tmp.path(), &[]);
+    assert_usage(&out, "collector.toml line 3, key `http.listen`");
     assert!(
         !tmp.path().join("d").exists(),
         "nothing created before the config is valid"
@@ -63,7 +32,7 @@ fn a_bad_config_exits_2_with_one_sentence_naming_file_line_and_key() {
 #[test]
 fn agent_cert_writes_a_bundle_and_refuses_bad_names() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = run(
+    let out = run_env(
         &[
             "agent-cert",
             "ward-1",
@@ -93,7 +62,7 @@ fn agent_cert_writes_a_bundle_and_refuses_bad_names() {
         std::fs::read(tmp.path().join("data/ca.crt")).unwrap()
     );
 
-    let out = run(
+    let out = run_env(
         &["agent-cert", "ward 1", "--out", "x", "--data-dir", "data"],
         tmp.path(),
         &[],
@@ -104,7 +73,7 @@ fn agent_cert_writes_a_bundle_and_refuses_bad_names() {
         "{}",
         stderr(&out)
     );
-    let out = run(&["agent-cert", "ward-1", "--out", "x"], tmp.path(), &[]);
+    let out = run_env(&["agent-cert", "ward-1", "--out", "x"], tmp.path(), &[]);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -115,7 +84,7 @@ fn agent_cert_writes_a_bundle_and_refuses_bad_names() {
 #[test]
 fn demo_without_an_agent_binary_says_how_to_build_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = run(
+    let out = run_env(
         &[
             "demo",
             "--once",
@@ -148,7 +117,7 @@ fn demo_writes_the_agent_config_and_fails_when_the_agent_dies_without_reporting(
     )
     .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = run(
+    let out = run_env(
         &[
             "demo",
             "--once",

@@ -2,53 +2,21 @@
 //! output, admin_events rows, and one clear sentence with exit 2 for bad
 //! input.
 
+#[path = "shared/cli.rs"]
+mod cli;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+
+use cli::{assert_usage, stderr, stdout};
 
 use trustwatch_collector::ca::{fingerprint, AgentCsr, Ca};
 use trustwatch_collector::enrol::{self, EnrolToken};
-use trustwatch_collector::store::{EnrolOutcome, EnrolRequest};
+use trustwatch_collector::store::{Actor, EnrolOutcome, EnrolRequest};
 use trustwatch_collector::Store;
 
-const BIN: &str = env!("CARGO_BIN_EXE_trustwatch-collector");
-const BOUND: Duration = Duration::from_secs(20);
-
 fn run(args: &[&str], dir: &Path) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("USER", "tester")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > BOUND {
-            let _ = child.kill();
-            panic!("{args:?} did not finish within {BOUND:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit 2 and exactly one line on stderr containing `want`.
-fn assert_usage(o: &Output, want: &str) {
-    assert_eq!(o.status.code(), Some(2), "{}", err(o));
-    let e = err(o);
-    assert_eq!(e.trim().lines().count(), 1, "one sentence: {e}");
-    assert!(e.contains(want), "{want}: {e}");
+    cli::run_as("tester", args, dir)
 }
 
 fn config(dir: &Path, extra_ingest: &str) {
@@ -101,18 +69,18 @@ fn token_create_list_and_revoke() {
         .concat(),
         dir,
     );
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     // Only the token on stdout, so `TOKEN=$(… token create …)` works.
-    let text = out(&o);
+    let text = stdout(&o);
     assert_eq!(text.lines().count(), 1, "{text}");
     let token = EnrolToken::decode(text.trim()).unwrap();
     assert_eq!(token.url, "https://collector.test:8443");
     let (ca, _) = Ca::load_or_create(&dir.join("data")).unwrap();
     assert_eq!(token.ca_sha256, fingerprint(ca.cert_der()));
     assert!(
-        err(&o).contains(&token.id) && err(&o).contains("north"),
+        stderr(&o).contains(&token.id) && stderr(&o).contains("north"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
 
     // --url wins over the derived URL.
@@ -131,13 +99,13 @@ fn token_create_list_and_revoke() {
         .concat(),
         dir,
     );
-    assert!(o.status.success(), "{}", err(&o));
-    let second = EnrolToken::decode(out(&o).trim()).unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let second = EnrolToken::decode(stdout(&o).trim()).unwrap();
     assert_eq!(second.url, "https://lb.trust.nhs.uk");
 
     let o = run(&[&["token", "list"][..], &c].concat(), dir);
-    assert!(o.status.success(), "{}", err(&o));
-    let list = out(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = stdout(&o);
     let line = list.lines().find(|l| l.contains(&token.id)).unwrap();
     assert!(
         line.contains("north") && line.contains("0/3") && line.contains("active"),
@@ -149,15 +117,15 @@ fn token_create_list_and_revoke() {
     );
 
     let o = run(&[&["token", "revoke", &token.id][..], &c].concat(), dir);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&[&["token", "revoke", &token.id][..], &c].concat(), dir);
     assert!(
-        o.status.success() && out(&o).contains("already revoked"),
+        o.status.success() && stdout(&o).contains("already revoked"),
         "{}",
-        out(&o)
+        stdout(&o)
     );
     let o = run(&[&["token", "list"][..], &c].concat(), dir);
-    let line = out(&o)
+    let line = stdout(&o)
         .lines()
         .find(|l| l.contains(&token.id))
         .unwrap()
@@ -192,8 +160,8 @@ fn public_url_in_the_config_goes_into_tokens() {
         ],
         tmp.path(),
     );
-    assert!(o.status.success(), "{}", err(&o));
-    let token = EnrolToken::decode(out(&o).trim()).unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let token = EnrolToken::decode(stdout(&o).trim()).unwrap();
     assert_eq!(token.url, "https://collector.trust.nhs.uk:9443");
 }
 
@@ -283,7 +251,7 @@ fn agent_list_and_revoke() {
             &config,
             &fingerprint(ca.cert_der()),
             spec,
-            "cli:setup",
+            &Actor::system("setup"),
             now,
         )
         .await
@@ -316,8 +284,8 @@ fn agent_list_and_revoke() {
     });
     let c = ["--config", "collector.toml"];
     let o = run(&[&["agent", "list"][..], &c].concat(), dir);
-    assert!(o.status.success(), "{}", err(&o));
-    let line = out(&o)
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stdout(&o)
         .lines()
         .find(|l| l.starts_with("ward-1"))
         .unwrap()
@@ -335,10 +303,10 @@ fn agent_list_and_revoke() {
         .concat(),
         dir,
     );
-    assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("ward-1 revoked"), "{}", out(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ward-1 revoked"), "{}", stdout(&o));
     let o = run(&[&["agent", "list"][..], &c].concat(), dir);
-    let line = out(&o)
+    let line = stdout(&o)
         .lines()
         .find(|l| l.starts_with("ward-1"))
         .unwrap()
@@ -346,9 +314,9 @@ fn agent_list_and_revoke() {
     assert!(line.contains("(laptop stolen)"), "{line}");
     let o = run(&[&["agent", "revoke", "ward-1"][..], &c].concat(), dir);
     assert!(
-        o.status.success() && out(&o).contains("already revoked"),
+        o.status.success() && stdout(&o).contains("already revoked"),
         "{}",
-        out(&o)
+        stdout(&o)
     );
 
     assert_usage(
@@ -363,4 +331,14 @@ fn agent_list_and_revoke() {
     assert_eq!(events.len(), 3, "{events:?}");
     assert_eq!(events[1].1, "agent.enrol");
     assert_eq!(events[2], ev("cli:tester", "agent.revoke", "ward-1"));
+    // The detail is the reason, as for the API's revocation.
+    let conn = rusqlite::Connection::open(dir.join("data/trustwatch.db")).unwrap();
+    let detail: String = conn
+        .query_row(
+            "SELECT detail FROM admin_events WHERE action = 'agent.revoke'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(detail, "laptop stolen");
 }

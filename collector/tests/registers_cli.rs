@@ -2,36 +2,16 @@
 //! tokens, exceptions and policy on the store a collector.toml names, with
 //! exit statuses and one-sentence errors.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+#[path = "shared/cli.rs"]
+mod cli;
 
-const BIN: &str = env!("CARGO_BIN_EXE_trustwatch-collector");
-const BOUND: Duration = Duration::from_secs(20);
+use std::path::Path;
+use std::process::Output;
+
+use cli::{assert_usage, stderr, stdout};
 
 fn run(args: &[&str], dir: &Path) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("USER", "operator")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > BOUND {
-            let _ = child.kill();
-            panic!("{args:?} did not finish within {BOUND:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    cli::run_as("operator", args, dir)
 }
 
 fn setup() -> tempfile::TempDir {
@@ -42,21 +22,8 @@ fn setup() -> tempfile::TempDir {
 }
 
 fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// Exit 2 with one line on stderr containing `needle`.
-fn usage_error(out: &Output, needle: &str) {
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains(needle), "{needle}: {err}");
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(out.status.success(), "{}{}", stdout(out), stderr(out));
+    stdout(out)
 }
 
 #[test]
@@ -77,7 +44,7 @@ fn api_tokens_are_printed_once_listed_and_revoked() {
         token.starts_with("twa_") && token.lines().count() == 1,
         "{token}"
     );
-    assert!(text(&out.stderr).contains("shown only now"));
+    assert!(stderr(&out).contains("shown only now"));
     let id = &token[4..20];
     let listed = ok(&run(&[&["api-token", "list"][..], &c].concat(), tmp.path()));
     assert!(
@@ -95,14 +62,14 @@ fn api_tokens_are_printed_once_listed_and_revoked() {
         tmp.path(),
     ));
     assert!(again.contains("already revoked"), "{again}");
-    usage_error(
+    assert_usage(
         &run(
             &[&["api-token", "revoke"][..], &c, &["ffffffffffffffff"]].concat(),
             tmp.path(),
         ),
         "no such token",
     );
-    usage_error(
+    assert_usage(
         &run(
             &[
                 &["api-token", "create"][..],
@@ -114,7 +81,7 @@ fn api_tokens_are_printed_once_listed_and_revoked() {
         ),
         "--role `root`",
     );
-    usage_error(
+    assert_usage(
         &run(
             &[
                 &["api-token", "create"][..],
@@ -126,7 +93,7 @@ fn api_tokens_are_printed_once_listed_and_revoked() {
         ),
         "lifetime `5y`",
     );
-    usage_error(
+    assert_usage(
         &run(
             &["api-token", "list", "--config", "missing.toml"],
             tmp.path(),
@@ -170,12 +137,12 @@ fn exceptions_are_validated_added_listed_and_withdrawn() {
             tmp.path(),
         )
     };
-    usage_error(
+    assert_usage(
         &add("TLS-999", &expires),
         "rule `TLS-999` is not allowed: it is not a rule of the baseline catalogue",
     );
-    usage_error(&add("TLS-002", "2099-01-01"), "more than 3 years");
-    usage_error(&add("TLS-002", "31/12/2026"), "--expires `31/12/2026`");
+    assert_usage(&add("TLS-002", "2099-01-01"), "more than 3 years");
+    assert_usage(&add("TLS-002", "31/12/2026"), "--expires `31/12/2026`");
     let added = ok(&add("TLS-002", &expires));
     assert!(
         added.starts_with("added exception 1: TLS-002 on 10.1.2.3:443 (site north)"),
@@ -198,14 +165,14 @@ fn exceptions_are_validated_added_listed_and_withdrawn() {
     ));
     let listed = ok(&run(&[&["exception", "list"][..], &c].concat(), tmp.path()));
     assert!(listed.contains("withdrawn"), "{listed}");
-    usage_error(
+    assert_usage(
         &run(
             &[&["exception", "withdraw"][..], &c, &["7"]].concat(),
             tmp.path(),
         ),
         "no such exception",
     );
-    usage_error(
+    assert_usage(
         &run(
             &[&["exception", "list"][..], &c, &["--state", "old"]].concat(),
             tmp.path(),
@@ -228,14 +195,14 @@ fn policy_files_are_checked_versioned_and_shown() {
         "scope = [\"10.1.0.0/16\"]\n\ntls_targets = [\"pacs:99999\"]\n",
     )
     .unwrap();
-    usage_error(
+    assert_usage(
         &run(
             &[&["policy", "set"][..], &c, &["--site", "north", "bad.toml"]].concat(),
             tmp.path(),
         ),
         "bad.toml line 3, key `tls_targets[0]`: `pacs:99999` has the port `99999`",
     );
-    usage_error(
+    assert_usage(
         &run(
             &[
                 &["policy", "set"][..],
@@ -277,7 +244,7 @@ fn policy_files_are_checked_versioned_and_shown() {
         tmp.path(),
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("site `south` has no central policy"));
+    assert!(stderr(&out).contains("site `south` has no central policy"));
     let listed = ok(&run(&[&["policy", "list"][..], &c].concat(), tmp.path()));
     assert!(
         listed

@@ -19,21 +19,16 @@ use trustwatch_collector::ca::{fingerprint, Ca, IssuedCert};
 use trustwatch_collector::enrol::{self, EnrolToken, TokenSpec};
 use trustwatch_collector::metrics::{AuthRefusal, IssuedVia, Metrics};
 use trustwatch_collector::store::{
-    EnrolOutcome, EnrolRefusal, EnrolRequest, NewToken, RegistryEvent, RenewOutcome, Renewal,
-    RevokeOutcome, Signer,
+    Actor, Change, EnrolOutcome, EnrolRefusal, EnrolRequest, NewToken, RenewOutcome, Renewal,
+    Signer,
 };
 use trustwatch_collector::{Collector, Config, Store};
 use trustwatch_e2e::postgres::PgServer;
 
 const BOUND: Duration = Duration::from_secs(20);
 
-fn event(action: &'static str, subject: &str, at: i64) -> RegistryEvent {
-    RegistryEvent {
-        at,
-        actor: "test".into(),
-        action,
-        subject: subject.into(),
-    }
+fn actor() -> Actor {
+    Actor::system("test")
 }
 
 fn new_token(id: &str, site: &str, max_uses: i64, expires_at: i64) -> NewToken {
@@ -85,17 +80,11 @@ async fn registry_conformance(store: &Store) {
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let later = now + 7 * 86_400;
     store
-        .create_token(
-            new_token("t1", "north", 2, now + 3600),
-            event("token.create", "t1", now),
-        )
+        .create_token(new_token("t1", "north", 2, now + 3600), &actor())
         .await
         .unwrap();
     store
-        .create_token(
-            new_token("old", "north", 2, now - 1),
-            event("token.create", "old", now),
-        )
+        .create_token(new_token("old", "north", 2, now - 1), &actor())
         .await
         .unwrap();
     let enrol = |token: &str, secret: &str, name: &str, site: &'static str, not_after: i64| {
@@ -160,17 +149,11 @@ async fn registry_conformance(store: &Store) {
     // Re-enrolment: an agent whose certificate lapsed may enrol again under
     // its name with a token for the same site, never for another site.
     store
-        .create_token(
-            new_token("t2", "north", 5, now + 3600),
-            event("token.create", "t2", now),
-        )
+        .create_token(new_token("t2", "north", 5, now + 3600), &actor())
         .await
         .unwrap();
     store
-        .create_token(
-            new_token("t3", "south", 5, now + 3600),
-            event("token.create", "t3", now),
-        )
+        .create_token(new_token("t3", "south", 5, now + 3600), &actor())
         .await
         .unwrap();
     assert!(matches!(
@@ -200,26 +183,17 @@ async fn registry_conformance(store: &Store) {
     );
 
     // Token revocation.
+    let Change::Done(t2_at) = store.revoke_token("t2", &actor()).await.unwrap() else {
+        panic!("t2 was not revoked");
+    };
+    assert!((now..now + 60).contains(&t2_at.unix_timestamp()));
     assert_eq!(
-        store
-            .revoke_token(event("token.revoke", "t2", now))
-            .await
-            .unwrap(),
-        RevokeOutcome::Revoked
+        store.revoke_token("t2", &actor()).await.unwrap(),
+        Change::Already(t2_at)
     );
     assert_eq!(
-        store
-            .revoke_token(event("token.revoke", "t2", now + 5))
-            .await
-            .unwrap(),
-        RevokeOutcome::AlreadyRevoked(now)
-    );
-    assert_eq!(
-        store
-            .revoke_token(event("token.revoke", "zz", now))
-            .await
-            .unwrap(),
-        RevokeOutcome::Unknown
+        store.revoke_token("zz", &actor()).await.unwrap(),
+        Change::NotFound
     );
     assert_eq!(
         enrol("t2", "secret-t2", "a9", "north", later)
@@ -241,28 +215,23 @@ async fn registry_conformance(store: &Store) {
         RenewOutcome::Renewed
     );
     assert_eq!(store.revoked_at("a1").await.unwrap(), None);
-    assert_eq!(
-        store
-            .revoke_registered_agent(Some("stolen".into()), event("agent.revoke", "a1", now))
-            .await
-            .unwrap(),
-        RevokeOutcome::Revoked
-    );
-    assert_eq!(store.revoked_at("a1").await.unwrap(), Some(now));
+    let Change::Done(a1_at) = store
+        .revoke_agent("a1", Some("stolen"), &actor())
+        .await
+        .unwrap()
+    else {
+        panic!("a1 was not revoked");
+    };
+    let a1_at = a1_at.unix_timestamp();
+    assert_eq!(store.revoked_at("a1").await.unwrap(), Some(a1_at));
     assert_eq!(store.revoked_at("never-seen").await.unwrap(), None);
     assert_eq!(
-        store
-            .revoke_registered_agent(None, event("agent.revoke", "a1", now + 9))
-            .await
-            .unwrap(),
-        RevokeOutcome::AlreadyRevoked(now)
+        store.revoke_agent("a1", None, &actor()).await.unwrap(),
+        Change::Already(OffsetDateTime::from_unix_timestamp(a1_at).unwrap())
     );
     assert_eq!(
-        store
-            .revoke_registered_agent(None, event("agent.revoke", "ghost", now))
-            .await
-            .unwrap(),
-        RevokeOutcome::Unknown
+        store.revoke_agent("ghost", None, &actor()).await.unwrap(),
+        Change::NotFound
     );
     assert_eq!(
         store.renew(renewal("a1", "fp-x")).await.unwrap(),
@@ -270,10 +239,7 @@ async fn registry_conformance(store: &Store) {
     );
     // A revoked name stays taken, even once its certificate has lapsed.
     store
-        .create_token(
-            new_token("t4", "north", 5, now + 3600),
-            event("token.create", "t4", now),
-        )
+        .create_token(new_token("t4", "north", 5, now + 3600), &actor())
         .await
         .unwrap();
     assert_eq!(
@@ -294,7 +260,7 @@ async fn registry_conformance(store: &Store) {
     let a1 = &registry[0];
     assert_eq!(
         (a1.revoked_at, a1.revoked_reason.as_deref()),
-        (Some(now), Some("stolen"))
+        (Some(a1_at), Some("stolen"))
     );
     let a2 = &registry[1];
     assert_eq!(
@@ -465,7 +431,7 @@ async fn two_collectors_on_one_postgres_share_tokens_and_revocations() {
             &c1,
             &fingerprint(ca.cert_der()),
             spec,
-            "cli:test",
+            &actor(),
             OffsetDateTime::now_utc(),
         )
         .await

@@ -14,7 +14,10 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::auth::{require, Caller};
-use super::{error, params, parse, refusal, store_error, ApiState, RawQuery};
+use super::{
+    allowed_without_query, error, json_body, params, parse, refusal, store_error, ApiState,
+    RawQuery,
+};
 use crate::store::{Change, Role};
 
 /// `GET /api/v1/policy?site=S`: the site's policy, or 404 `no_policy`.
@@ -98,23 +101,15 @@ pub(super) async fn revoke_agent(
     query: RawQuery,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = require(&state, &caller, Role::Admin) {
-        return r.into_response();
-    }
-    if let Err(r) = parse(query, params::none) {
+    if let Err(r) = allowed_without_query(&state, &caller, Role::Admin, query) {
         return r.into_response();
     }
     let req: RevokeRequest = if body.is_empty() {
         RevokeRequest::default()
     } else {
-        match serde_json::from_slice(&body) {
+        match json_body(&body, r#"{"reason": "..."}"#) {
             Ok(r) => r,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("the body is not {{\"reason\": \"...\"}}: {e}"),
-                )
-            }
+            Err(r) => return r.into_response(),
         }
     };
     let reason = req
@@ -128,7 +123,7 @@ pub(super) async fn revoke_agent(
     }
     match state
         .store
-        .revoke_agent(&name, &reason, &caller.actor())
+        .revoke_agent(&name, Some(&reason), &caller.actor())
         .await
     {
         Ok(Change::Done(at)) => {
@@ -161,10 +156,7 @@ pub(super) async fn list_tokens(
     Extension(caller): Extension<Caller>,
     query: RawQuery,
 ) -> Response {
-    if let Err(r) = require(&state, &caller, Role::Admin) {
-        return r.into_response();
-    }
-    if let Err(r) = parse(query, params::none) {
+    if let Err(r) = allowed_without_query(&state, &caller, Role::Admin, query) {
         return r.into_response();
     }
     match state.store.api_tokens().await {
@@ -189,20 +181,12 @@ pub(super) async fn create_token(
     query: RawQuery,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = require(&state, &caller, Role::Admin) {
+    if let Err(r) = allowed_without_query(&state, &caller, Role::Admin, query) {
         return r.into_response();
     }
-    if let Err(r) = parse(query, params::none) {
-        return r.into_response();
-    }
-    let req: TokenRequest = match serde_json::from_slice(&body) {
+    let req: TokenRequest = match json_body(&body, r#"{"name", "role", "ttl_secs"}"#) {
         Ok(r) => r,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                &format!("the body is not {{\"name\", \"role\", \"ttl_secs\"}}: {e}"),
-            )
-        }
+        Err(r) => return r.into_response(),
     };
     let Some(role) = Role::parse(&req.role) else {
         return error(
@@ -248,10 +232,7 @@ pub(super) async fn revoke_token(
     Path(id): Path<String>,
     query: RawQuery,
 ) -> Response {
-    if let Err(r) = require(&state, &caller, Role::Admin) {
-        return r.into_response();
-    }
-    if let Err(r) = parse(query, params::none) {
+    if let Err(r) = allowed_without_query(&state, &caller, Role::Admin, query) {
         return r.into_response();
     }
     let shown: String = id.chars().take(40).collect();

@@ -11,8 +11,11 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::auth::{require, Caller};
-use super::{error, look_ahead, page, params, parse, refusal, store_error, ApiState, RawQuery};
+use super::auth::Caller;
+use super::{
+    allowed_without_query, error, json_body, look_ahead, page, params, parse, refusal, store_error,
+    ApiState, RawQuery,
+};
 use crate::store::exceptions::parse_date;
 use crate::store::{Change, Cursor, NewException, Role};
 
@@ -53,20 +56,13 @@ pub(super) async fn create(
     query: RawQuery,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = require(&state, &caller, Role::Analyst) {
+    if let Err(r) = allowed_without_query(&state, &caller, Role::Analyst, query) {
         return r.into_response();
     }
-    if let Err(r) = parse(query, params::none) {
-        return r.into_response();
-    }
-    let req: ExceptionRequest = match serde_json::from_slice(&body) {
+    let shape = "a JSON exception (rule_id, target, site, owner, siro_accepted, compensating_control, reason, expires)";
+    let req: ExceptionRequest = match json_body(&body, shape) {
         Ok(r) => r,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                &format!("the body is not a JSON exception (rule_id, target, site, owner, siro_accepted, compensating_control, reason, expires): {e}"),
-            )
-        }
+        Err(r) => return r.into_response(),
     };
     let new = match new_exception(req) {
         Ok(n) => n,
@@ -105,10 +101,7 @@ pub(super) async fn withdraw(
     Path(id): Path<String>,
     query: RawQuery,
 ) -> Response {
-    if let Err(r) = require(&state, &caller, Role::Analyst) {
-        return r.into_response();
-    }
-    if let Err(r) = parse(query, params::none) {
+    if let Err(r) = allowed_without_query(&state, &caller, Role::Analyst, query) {
         return r.into_response();
     }
     let Ok(id) = id.parse::<i64>() else {

@@ -9,7 +9,7 @@ use super::token::{self, EnrolToken, MAX_USES};
 use crate::ca::check_label;
 use crate::config::{check_public_url, Config};
 use crate::error::{Error, Result};
-use crate::store::{NewToken, RegistryEvent, RevokeOutcome, Store};
+use crate::store::{Actor, Change, NewToken, Store};
 
 /// What `token create` was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub async fn create_token(
     config: &Config,
     ca_sha256: &str,
     spec: TokenSpec,
-    actor: &str,
+    actor: &Actor,
     now: OffsetDateTime,
 ) -> Result<CreatedToken> {
     let url = check_spec(&spec, config)?;
@@ -55,13 +55,7 @@ pub async fn create_token(
         expires_at: expires_at.unix_timestamp(),
         max_uses: spec.max_uses,
     };
-    let event = RegistryEvent {
-        at: now.unix_timestamp(),
-        actor: actor.to_owned(),
-        action: "token.create",
-        subject: id.clone(),
-    };
-    store.create_token(new, event).await?;
+    store.create_token(new, actor).await?;
     let text = EnrolToken {
         url: url.clone(),
         ca_sha256: ca_sha256.to_owned(),
@@ -127,49 +121,37 @@ pub fn ingest_url(config: &Config) -> String {
 }
 
 /// Revokes an enrolment token; unknown ids are the operator's error.
+/// `Done(at)` or `Already(when)`.
 pub async fn revoke_token(
     store: &Store,
     id: &str,
-    actor: &str,
-    now: OffsetDateTime,
-) -> Result<RevokeOutcome> {
-    let event = RegistryEvent {
-        at: now.unix_timestamp(),
-        actor: actor.to_owned(),
-        action: "token.revoke",
-        subject: id.to_owned(),
-    };
+    actor: &Actor,
+) -> Result<Change<OffsetDateTime>> {
     known(
         store,
         "enrolment token",
         id,
         "`token list` shows the ids",
-        store.revoke_token(event).await?,
+        store.revoke_token(id, actor).await?,
     )
 }
 
 /// Revokes an agent: its next request to any collector sharing the store
-/// is refused (403 `revoked`).
+/// is refused (403 `revoked`). The same store operation as the API's
+/// `POST /api/v1/agents/{name}/revoke`.
 pub async fn revoke_agent(
     store: &Store,
     name: &str,
-    reason: Option<String>,
-    actor: &str,
-    now: OffsetDateTime,
-) -> Result<RevokeOutcome> {
+    reason: Option<&str>,
+    actor: &Actor,
+) -> Result<Change<OffsetDateTime>> {
     check_label("agent name", name)?;
-    let event = RegistryEvent {
-        at: now.unix_timestamp(),
-        actor: actor.to_owned(),
-        action: "agent.revoke",
-        subject: name.to_owned(),
-    };
     known(
         store,
         "agent",
         name,
         "`agent list` shows the agents it knows",
-        store.revoke_registered_agent(reason, event).await?,
+        store.revoke_agent(name, reason, actor).await?,
     )
 }
 
@@ -178,10 +160,10 @@ fn known(
     what: &'static str,
     value: &str,
     hint: &'static str,
-    outcome: RevokeOutcome,
-) -> Result<RevokeOutcome> {
+    outcome: Change<OffsetDateTime>,
+) -> Result<Change<OffsetDateTime>> {
     match outcome {
-        RevokeOutcome::Unknown => Err(Error::UnknownRecord {
+        Change::NotFound => Err(Error::UnknownRecord {
             what,
             value: value.to_owned(),
             store: store.location().display().to_string(),

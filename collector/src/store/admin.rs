@@ -1,7 +1,7 @@
 //! Who changed the registers: one `admin_events` row per change, written in
 //! the same transaction as the change, so the trail cannot miss one. Also
-//! the API's agent revocation (the CLI's lives with enrolment; both only
-//! set `agents.revoked_at`).
+//! revocation of agents and enrolment tokens, for the CLI and the API alike
+//! (it only sets `revoked_at`).
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -27,6 +27,11 @@ impl Actor {
     /// The holder of an API token.
     pub fn api(token_name: &str, token_id: &str) -> Actor {
         Actor(format!("api:{token_name}#{token_id}"))
+    }
+
+    /// An agent enrolling with an enrolment token.
+    pub fn enrolment_token(token_id: &str) -> Actor {
+        Actor(format!("token:{token_id}"))
     }
 
     /// The collector itself (e.g. the demo's own token).
@@ -118,43 +123,87 @@ pub enum Change<T> {
     NotFound,
 }
 
-/// Revokes an agent: its next request is refused. `Done(revoked_at)`.
-pub(crate) async fn revoke_agent(
+/// What [`revoke`] sets `revoked_at` on; the key is the event's subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Revocable {
+    /// An enrolment token, by id: it enrols no one after this.
+    Token,
+    /// An agent, by name: its next request is refused.
+    Agent,
+}
+
+impl Revocable {
+    fn noun(self) -> &'static str {
+        match self {
+            Revocable::Token => "enrolment token",
+            Revocable::Agent => "agent",
+        }
+    }
+
+    /// (table, key column, admin event action, what the errors call it).
+    fn parts(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Revocable::Token => (
+                "enrol_tokens",
+                "id",
+                "token.revoke",
+                "revoke an enrolment token",
+            ),
+            Revocable::Agent => ("agents", "name", "agent.revoke", "revoke an agent"),
+        }
+    }
+}
+
+/// Revokes a token or an agent, with its `admin_events` row (detail: the
+/// reason, or empty) in the same transaction; the CLI and the API both come
+/// here. `Done(revoked_at)`, or `Already(when it was revoked)`.
+pub(crate) async fn revoke(
     backend: &Backend,
-    name: &str,
-    reason: &str,
+    what: Revocable,
+    key: &str,
+    reason: Option<&str>,
     actor: &Actor,
     now: i64,
 ) -> Result<Change<OffsetDateTime>> {
+    let (table, column, action, doing) = what.parts();
     let d = backend.dialect();
     let mut update = Sql::new(d);
     update
-        .push("UPDATE agents SET revoked_at = ")
-        .bind(now)
-        .push(", revoked_reason = ")
-        .bind(reason)
-        .push(" WHERE name = ")
-        .bind(name)
+        .push(&format!("UPDATE {table} SET revoked_at = "))
+        .bind(now);
+    match (what, reason) {
+        (Revocable::Agent, Some(reason)) => {
+            update.push(", revoked_reason = ").bind(reason);
+        }
+        (Revocable::Agent, None) => {
+            update.push(", revoked_reason = NULL");
+        }
+        (Revocable::Token, _) => {}
+    }
+    update
+        .push(&format!(" WHERE {column} = "))
+        .bind(key)
         .push(" AND revoked_at IS NULL RETURNING revoked_at");
-    let audit = event(d, now, actor, "agent.revoke", name, reason).only_if_previous_returned_rows();
-    let mut done = backend
-        .write("revoke an agent", vec![update, audit])
-        .await?;
-    if let Some(row) = done.first_mut().and_then(|rows| rows.pop()) {
+    let audit =
+        event(d, now, actor, action, key, reason.unwrap_or("")).only_if_previous_returned_rows();
+    let done = backend.write_returning(doing, vec![update, audit]).await?;
+    if let Some(row) = done {
         return Ok(Change::Done(unix_to_time(row.int(0)?)));
     }
     let mut sql = Sql::new(d);
-    sql.push("SELECT revoked_at FROM agents WHERE name = ")
-        .bind(name);
-    let found = backend.read("revoke an agent", vec![sql]).await?;
-    match found.into_iter().flatten().next() {
+    sql.push(&format!("SELECT revoked_at FROM {table} WHERE {column} = "))
+        .bind(key);
+    match backend.read_first(doing, sql).await? {
         None => Ok(Change::NotFound),
         Some(row) => match row.opt_int(0)? {
             Some(at) => Ok(Change::Already(unix_to_time(at))),
             // Revoked and un-revoked between the two statements: report
             // what the database says rather than guess.
             None => Err(Error::StoreData {
-                reason: format!("agent `{name}` changed while it was being revoked; try again"),
+                reason: format!(
+                    "{} `{key}` changed while it was being revoked; try again",
+                    what.noun()
+                ),
             }),
         },
     }

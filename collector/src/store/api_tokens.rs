@@ -201,16 +201,13 @@ pub(crate) async fn create(
     insert.push(&format!(") RETURNING {COLUMNS}"));
     let detail = format!("role {}", role.as_str());
     let audit = event(d, now, actor, "api_token.create", &id, &detail);
-    let rows = backend
-        .write("create an API token", vec![insert, audit])
+    let row = backend
+        .write_returned(
+            "create an API token",
+            vec![insert, audit],
+            "the new API token",
+        )
         .await?;
-    let row = rows
-        .into_iter()
-        .flatten()
-        .next()
-        .ok_or_else(|| Error::StoreData {
-            reason: "the new API token was not returned".into(),
-        })?;
     Ok(IssuedToken {
         token: token_row(&row)?,
         text: format!("{TOKEN_PREFIX}{id}.{secret}"),
@@ -232,8 +229,7 @@ async fn get(backend: &Backend, id: &str) -> Result<Option<(ApiToken, String)>> 
         "SELECT {COLUMNS}, secret_sha256 FROM api_tokens WHERE id = "
     ))
     .bind(id);
-    let rows = backend.read("check an API token", vec![sql]).await?;
-    match rows.into_iter().flatten().next() {
+    match backend.read_first("check an API token", sql).await? {
         None => Ok(None),
         Some(r) => Ok(Some((token_row(&r)?, r.text(7)?))),
     }
@@ -254,10 +250,10 @@ pub(crate) async fn revoke(
         .bind(id)
         .push(&format!(" AND revoked_at IS NULL RETURNING {COLUMNS}"));
     let audit = event(d, now, actor, "api_token.revoke", id, "").only_if_previous_returned_rows();
-    let rows = backend
-        .write("revoke an API token", vec![update, audit])
+    let done = backend
+        .write_returning("revoke an API token", vec![update, audit])
         .await?;
-    if let Some(row) = rows.into_iter().flatten().next() {
+    if let Some(row) = done {
         return Ok(Change::Done(token_row(&row)?));
     }
     Ok(match get(backend, id).await? {

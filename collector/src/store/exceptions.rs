@@ -264,16 +264,9 @@ pub(crate) async fn add(
         text: true,
     };
     let audit = event(d, now, actor, "exception.add", subject, detail);
-    let rows = backend
-        .write("add an exception", vec![insert, audit])
+    let row = backend
+        .write_returned("add an exception", vec![insert, audit], "the new exception")
         .await?;
-    let row = rows
-        .into_iter()
-        .flatten()
-        .next()
-        .ok_or_else(|| Error::StoreData {
-            reason: "the new exception was not returned".into(),
-        })?;
     exception_row(&row, now)
 }
 
@@ -337,20 +330,21 @@ pub(crate) async fn withdraw(
         .push(&format!(" AND withdrawn_at IS NULL RETURNING {COLUMNS}"));
     let audit = event(d, now, actor, "exception.withdraw", id.to_string(), "")
         .only_if_previous_returned_rows();
-    let rows = backend
-        .write("withdraw an exception", vec![update, audit])
+    let done = backend
+        .write_returning("withdraw an exception", vec![update, audit])
         .await?;
-    if let Some(row) = rows.into_iter().flatten().next() {
+    if let Some(row) = done {
         return Ok(Change::Done(exception_row(&row, now)?));
     }
     let mut sql = Sql::new(d);
     sql.push(&format!("SELECT {COLUMNS} FROM exceptions WHERE id = "))
         .bind(id);
-    let rows = backend.read("withdraw an exception", vec![sql]).await?;
-    Ok(match rows.into_iter().flatten().next() {
-        Some(row) => Change::Already(exception_row(&row, now)?),
-        None => Change::NotFound,
-    })
+    Ok(
+        match backend.read_first("withdraw an exception", sql).await? {
+            Some(row) => Change::Already(exception_row(&row, now)?),
+            None => Change::NotFound,
+        },
+    )
 }
 
 #[cfg(test)]

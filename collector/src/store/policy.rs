@@ -116,14 +116,9 @@ pub(crate) async fn set(
         text: true,
     };
     let audit = event(d, now, actor, "policy.set", site, version);
-    let rows = backend.write("set a policy", vec![upsert, audit]).await?;
-    let row = rows
-        .into_iter()
-        .flatten()
-        .next()
-        .ok_or_else(|| Error::StoreData {
-            reason: "the stored policy was not returned".into(),
-        })?;
+    let row = backend
+        .write_returned("set a policy", vec![upsert, audit], "the stored policy")
+        .await?;
     policy_row(&row)
 }
 

@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 use tokio_postgres::NoTls;
 
 use super::ingest::Prepared;
-use super::retention::{PruneKind, Pruned, RetentionPolicy, BATCH_ROWS, MAX_ROUNDS};
+use super::retention::{Pruned, RetentionPolicy};
 use super::{Refusal, Stored};
 use crate::config::PostgresConfig;
 use crate::error::{Error, Result};
@@ -112,21 +112,13 @@ impl Postgres {
         now: OffsetDateTime,
     ) -> Result<Pruned> {
         let cutoffs = policy.cutoffs(now);
-        let mut pruned = Pruned::default();
-        'kinds: for kind in PruneKind::ALL {
-            for _ in 0..MAX_ROUNDS {
-                // A connection per statement, returned between them, so a
-                // long prune never holds one the ingest needs.
-                let mut client = self.client("prune old history").await?;
-                let n = retention::prune(&mut client, &self.describe, kind, cutoffs).await?;
-                pruned.add(kind, n);
-                if n < BATCH_ROWS as u64 {
-                    continue 'kinds;
-                }
-            }
-            pruned.more = true;
-        }
-        Ok(pruned)
+        super::retention::run(|kind| async move {
+            // A connection per statement, returned between them, so a
+            // long prune never holds one the ingest needs.
+            let mut client = self.client("prune old history").await?;
+            retention::prune(&mut client, &self.describe, kind, cutoffs).await
+        })
+        .await
     }
 
     pub(super) async fn ping(&self) -> Result<()> {

@@ -5,30 +5,6 @@
 use crate::ca::IssuedCert;
 use crate::error::Result;
 
-/// One admin_events row: who changed which register entry, and when. The
-/// detail (JSON) is written beside it by each operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryEvent {
-    pub at: i64,
-    /// `cli:<user>` for the command line, `token:<id>` for an enrolment.
-    pub actor: String,
-    /// `token.create`, `token.revoke`, `agent.enrol`, `agent.revoke`.
-    pub action: &'static str,
-    /// The token id or agent name acted on.
-    pub subject: String,
-}
-
-impl RegistryEvent {
-    pub(crate) fn enrolment(req: &EnrolRequest) -> RegistryEvent {
-        RegistryEvent {
-            at: req.now,
-            actor: format!("token:{}", req.token_id),
-            action: "agent.enrol",
-            subject: req.name.clone(),
-        }
-    }
-}
-
 /// A new enrolment token, as `token create` stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewToken {
@@ -100,22 +76,6 @@ pub struct Renewal {
 pub enum RenewOutcome {
     Renewed,
     Revoked,
-}
-
-/// The result of revoking a token or an agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevokeOutcome {
-    Revoked,
-    /// Nothing changed: it was revoked at this time already.
-    AlreadyRevoked(i64),
-    Unknown,
-}
-
-/// What `revoke` acts on; the id or name is the event's subject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Revocable {
-    Token,
-    Agent,
 }
 
 /// One agent as `agent list` shows it.

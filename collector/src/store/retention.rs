@@ -9,7 +9,11 @@
 //! enabled, or shortened) is worked off over several runs instead of one
 //! long transaction that stalls ingest.
 
+use std::future::Future;
+
 use time::OffsetDateTime;
+
+use crate::error::Result;
 
 /// Rows touched by one statement.
 pub const BATCH_ROWS: i64 = 10_000;
@@ -42,6 +46,19 @@ pub(crate) struct Cutoffs {
     pub now: i64,
     pub bodies_before: i64,
     pub history_before: i64,
+}
+
+impl Cutoffs {
+    /// The limit for `kind`: report bodies have their own, everything
+    /// else goes with the history.
+    pub(crate) fn before(&self, kind: PruneKind) -> i64 {
+        match kind {
+            PruneKind::Bodies => self.bodies_before,
+            PruneKind::Changes | PruneKind::Summaries | PruneKind::Gaps | PruneKind::Reports => {
+                self.history_before
+            }
+        }
+    }
 }
 
 /// What one run removed.
@@ -93,6 +110,29 @@ impl PruneKind {
             PruneKind::Reports => "reports",
         }
     }
+}
+
+/// One bounded run, the same on every backend: for each kind in turn,
+/// `statement(kind)` (one statement of at most [`BATCH_ROWS`] rows) again
+/// while it fills its batch, at most [`MAX_ROUNDS`] times; `more` is set
+/// when a kind still had rows left.
+pub(crate) async fn run<F, Fut>(mut statement: F) -> Result<Pruned>
+where
+    F: FnMut(PruneKind) -> Fut,
+    Fut: Future<Output = Result<u64>>,
+{
+    let mut pruned = Pruned::default();
+    'kinds: for kind in PruneKind::ALL {
+        for _ in 0..MAX_ROUNDS {
+            let n = statement(kind).await?;
+            pruned.add(kind, n);
+            if n < BATCH_ROWS as u64 {
+                continue 'kinds;
+            }
+        }
+        pruned.more = true;
+    }
+    Ok(pruned)
 }
 
 impl Pruned {

@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::ingest::Prepared;
 use super::portable::{Row, Sql};
-use super::retention::{PruneKind, Pruned, RetentionPolicy, BATCH_ROWS, MAX_ROUNDS};
+use super::retention::{Pruned, RetentionPolicy};
 use super::Stored;
 use crate::error::{Error, Result};
 
@@ -102,23 +102,13 @@ impl Sqlite {
         now: OffsetDateTime,
     ) -> Result<Pruned> {
         let cutoffs = policy.cutoffs(now);
-        let mut pruned = Pruned::default();
         // One statement per turn on the writer connection, so report
         // batches interleave with a long prune instead of waiting for it.
-        'kinds: for kind in PruneKind::ALL {
-            for _ in 0..MAX_ROUNDS {
-                let path = self.path.clone();
-                let n = self
-                    .with_writer(move |conn| retention::prune(conn, &path, kind, cutoffs))
-                    .await?;
-                pruned.add(kind, n);
-                if n < BATCH_ROWS as u64 {
-                    continue 'kinds;
-                }
-            }
-            pruned.more = true;
-        }
-        Ok(pruned)
+        super::retention::run(|kind| {
+            let path = self.path.clone();
+            self.with_writer(move |conn| retention::prune(conn, &path, kind, cutoffs))
+        })
+        .await
     }
 
     pub(super) async fn read(

@@ -300,5 +300,7 @@ async fn admins_manage_tokens_and_revoke_agents_through_the_api() {
         .as_str()
         .unwrap()
         .starts_with("api:test-admin#"));
+    // The revocation's detail is its reason, as for `agent revoke`.
+    assert_eq!(events["events"][3]["detail"], "laptop stolen");
     h.stop().await;
 }

@@ -72,7 +72,7 @@ async fn scrape_after(n: usize, m: usize) -> (Vec<String>, String) {
         h.store
             .revoke_agent(
                 &format!("agent-{:04}", i + 3),
-                "test",
+                Some("test"),
                 &Actor::system("test"),
             )
             .await

@@ -15,16 +15,17 @@ use rcgen::{
 };
 use rustls::ClientConfig;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::CertificateDer;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 use trustwatch_collector::ca::{fingerprint, Ca};
 use trustwatch_collector::enrol::{self, EnrolToken, TokenSpec};
 use trustwatch_collector::metrics::{AuthRefusal, CertRequestRejection, IssuedVia};
+use trustwatch_collector::store::{Actor, Change};
 use trustwatch_collector::Config;
 use x509_parser::prelude::parse_x509_certificate;
 
-use crate::support::{http_get, roots, sample_report, tls_connect, BoxError, Harness, BOUND};
+use crate::support::{http_get, sample_report, tls_connect, BoxError, Harness, BOUND};
 
 const ENROL: &str = "/api/v1/enrol";
 const RENEW: &str = "/api/v1/renew";
@@ -50,7 +51,7 @@ async fn token(h: &Harness, site: &str, max_uses: i64, now: OffsetDateTime) -> E
         &config,
         &fingerprint(ca.cert_der()),
         spec,
-        "cli:test",
+        &Actor::system("test"),
         now,
     )
     .await
@@ -82,18 +83,7 @@ fn anonymous(h: &Harness) -> Arc<ClientConfig> {
 }
 
 fn client_from_pem(ca_pem: &str, cert_pem: &str, key: &KeyPair) -> Arc<ClientConfig> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
-        .map(Result::unwrap)
-        .collect();
-    let key = PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).unwrap();
-    Arc::new(
-        ClientConfig::builder_with_provider(trustwatch_collector::tls::provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots(ca_pem))
-            .with_client_auth_cert(chain, key)
-            .unwrap(),
-    )
+    crate::support::client_from_pem(ca_pem, cert_pem, &key.serialize_pem())
 }
 
 /// Opens one HTTP/1.1 connection (kept alive for several requests).
@@ -277,7 +267,7 @@ async fn expired_used_up_wrong_unknown_and_revoked_tokens_are_refused_and_counte
     unknown.id = "0000000000000000".into();
     let reply = enrol(&unknown, "a4").await.unwrap();
     assert_refused(&reply, StatusCode::UNAUTHORIZED, "token_invalid");
-    enrol::revoke_token(&h.store, &good.id, "cli:test", OffsetDateTime::now_utc())
+    enrol::revoke_token(&h.store, &good.id, &Actor::system("test"))
         .await
         .unwrap();
     let reply = enrol(&good, "a4").await.unwrap();
@@ -555,13 +545,12 @@ async fn a_revoked_agent_is_refused_from_its_next_request_on_an_open_connection(
     let outcome = enrol::revoke_agent(
         &h.store,
         "ward-9",
-        Some("laptop stolen".into()),
-        "cli:test",
-        OffsetDateTime::now_utc(),
+        Some("laptop stolen"),
+        &Actor::system("test"),
     )
     .await
     .unwrap();
-    assert_eq!(outcome, trustwatch_collector::store::RevokeOutcome::Revoked);
+    assert!(matches!(outcome, Change::Done(_)), "{outcome:?}");
     let reply = send(&mut conn, RENEW, renew_body.clone()).await.unwrap();
     assert_refused(&reply, StatusCode::FORBIDDEN, "revoked");
     // ...and on a new connection, for any route but enrolment and reports

@@ -118,7 +118,7 @@ async fn each_agent_gets_its_own_sites_policy_over_mutual_tls() {
 
     // A revoked agent is refused and counted.
     h.store
-        .revoke_agent("n1", "test", &Actor::system("test"))
+        .revoke_agent("n1", Some("test"), &Actor::system("test"))
         .await
         .unwrap();
     let (status, reply) = tls_get(h.ingest, north, "/api/v1/policy").await.unwrap();

@@ -144,11 +144,16 @@ pub fn roots(ca_pem: &str) -> rustls::RootCertStore {
 }
 
 pub fn client_with_cert(ca_pem: &str, cert: &Path, key: &Path) -> Arc<ClientConfig> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .unwrap()
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    client_from_pem(ca_pem, &read(cert), &read(key))
+}
+
+/// A client presenting the certificate chain and key given as PEM text.
+pub fn client_from_pem(ca_pem: &str, cert_pem: &str, key_pem: &str) -> Arc<ClientConfig> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
         .map(Result::unwrap)
         .collect();
-    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
     Arc::new(
         ClientConfig::builder_with_provider(trustwatch_collector::tls::provider())
             .with_safe_default_protocol_versions()
@@ -211,32 +216,38 @@ pub async fn http(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (StatusCode, Value) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost");
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.unwrap_or("").to_owned())))
+        .unwrap();
+    let (status, text) = plain(addr, request).await;
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{method} {path}: {status}: {e}: {text}"));
+    (status, value)
+}
+
+/// Sends one request on a new connection to the plain HTTP listener and
+/// reads the whole answer as text, within [`BOUND`].
+async fn plain(addr: SocketAddr, request: Request<Full<Bytes>>) -> (StatusCode, String) {
     tokio::time::timeout(BOUND, async {
         let tcp = TcpStream::connect(addr).await.unwrap();
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
             .await
             .unwrap();
         tokio::spawn(conn);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "localhost");
-        if let Some(t) = token {
-            request = request.header("authorization", format!("Bearer {t}"));
-        }
-        if body.is_some() {
-            request = request.header("content-type", "application/json");
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or("").to_owned())))
-            .unwrap();
         let response = sender.send_request(request).await.unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8(bytes.to_vec()).unwrap();
-        let value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{method} {path}: {status}: {e}: {text}"));
-        (status, value)
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
     })
     .await
     .expect("HTTP request within the bound")
@@ -280,12 +291,7 @@ pub async fn seed(
     sequence: u64,
     mut report: Value,
 ) {
-    report["agent"] = name.into();
-    let id = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(format!(
-        "{name}/{sequence}"
-    )));
-    report["report_id"] = id[..32].into();
-    report["sequence"] = sequence.into();
+    stamp(&mut report, name, sequence);
     let (status, reply) = post_report(h.ingest, client, serde_json::to_vec(&report).unwrap())
         .await
         .unwrap();
@@ -294,23 +300,11 @@ pub async fn seed(
 
 /// GETs `path` from the plain HTTP listener.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (StatusCode, String) {
-    tokio::time::timeout(BOUND, async {
-        let tcp = TcpStream::connect(addr).await.unwrap();
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        let request = Request::get(path)
-            .header("host", "localhost")
-            .body(Full::new(Bytes::new()))
-            .unwrap();
-        let response = sender.send_request(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8(bytes.to_vec()).unwrap())
-    })
-    .await
-    .expect("HTTP GET within the bound")
+    let request = Request::get(path)
+        .header("host", "localhost")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    plain(addr, request).await
 }
 
 /// [`sample_report`] stamped as the agent daemon stamps it: `agent`, a

@@ -382,17 +382,23 @@ async fn revocation(store: &Store) {
     let actor = Actor::system("conformance");
     assert!(matches!(
         store
-            .revoke_agent("a2", "decommissioned", &actor)
+            .revoke_agent("a2", Some("decommissioned"), &actor)
             .await
             .unwrap(),
         Change::Done(_)
     ));
     assert!(matches!(
-        store.revoke_agent("a2", "again", &actor).await.unwrap(),
+        store
+            .revoke_agent("a2", Some("again"), &actor)
+            .await
+            .unwrap(),
         Change::Already(_)
     ));
     assert!(matches!(
-        store.revoke_agent("ghost", "x", &actor).await.unwrap(),
+        store
+            .revoke_agent("ghost", Some("x"), &actor)
+            .await
+            .unwrap(),
         Change::NotFound
     ));
     let a2 = store

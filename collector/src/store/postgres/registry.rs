@@ -12,10 +12,10 @@ use tokio_postgres::Transaction;
 
 use super::Postgres;
 use crate::error::Result;
+use crate::store::admin::Actor;
 use crate::store::registry::{
     enrol_event_detail, token_event_detail, EnrolOutcome, EnrolRefusal, EnrolRequest, NewToken,
-    RegisteredAgent, RegistryEvent, RenewOutcome, Renewal, Revocable, RevokeOutcome, Signer,
-    TokenCheck, TokenRow,
+    RegisteredAgent, RenewOutcome, Renewal, Signer, TokenCheck, TokenRow,
 };
 
 /// The naming rule, as in `sqlite/registry.rs`.
@@ -46,24 +46,27 @@ const RENEW_AGENT: &str = "
     RETURNING name";
 
 impl Postgres {
-    async fn event(&self, tx: &Transaction<'_>, event: &RegistryEvent, detail: &str) -> Result<()> {
+    /// One admin_events row, inside the change's own transaction.
+    async fn event(
+        &self,
+        tx: &Transaction<'_>,
+        at: i64,
+        actor: &Actor,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<()> {
         tx.execute(
             "INSERT INTO admin_events (at, actor, action, subject, detail)
              VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &event.at,
-                &event.actor,
-                &event.action,
-                &event.subject,
-                &detail,
-            ],
+            &[&at, &actor.as_str(), &action, &subject, &detail],
         )
         .await
         .map_err(self.err("record an admin event"))?;
         Ok(())
     }
 
-    pub(crate) async fn create_token(&self, token: NewToken, event: RegistryEvent) -> Result<()> {
+    pub(crate) async fn create_token(&self, token: NewToken, actor: Actor) -> Result<()> {
         let mut client = self.client("store the enrolment token").await?;
         let tx = client
             .transaction()
@@ -83,7 +86,10 @@ impl Postgres {
         )
         .await
         .map_err(self.err("store the enrolment token"))?;
-        self.event(&tx, &event, &token_event_detail(&token)).await?;
+        let detail = token_event_detail(&token);
+        let (at, subject) = (token.created_at, &token.id);
+        self.event(&tx, at, &actor, "token.create", subject, &detail)
+            .await?;
         tx.commit()
             .await
             .map_err(self.err("commit the enrolment token"))
@@ -111,58 +117,6 @@ impl Postgres {
                 revoked_at: r.get(6),
             })
             .collect())
-    }
-
-    pub(crate) async fn revoke(
-        &self,
-        target: Revocable,
-        reason: Option<String>,
-        event: RegistryEvent,
-    ) -> Result<RevokeOutcome> {
-        let mut client = self.client("revoke").await?;
-        let tx = client
-            .transaction()
-            .await
-            .map_err(self.err("begin a registry transaction"))?;
-        let changed = match target {
-            Revocable::Token => {
-                tx.execute(
-                    "UPDATE enrol_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                    &[&event.subject, &event.at],
-                )
-                .await
-            }
-            Revocable::Agent => {
-                tx.execute(
-                    "UPDATE agents SET revoked_at = $2, revoked_reason = $3
-                     WHERE name = $1 AND revoked_at IS NULL",
-                    &[&event.subject, &event.at, &reason],
-                )
-                .await
-            }
-        }
-        .map_err(self.err("revoke"))?;
-        if changed == 0 {
-            let select = match target {
-                Revocable::Token => "SELECT revoked_at FROM enrol_tokens WHERE id = $1",
-                Revocable::Agent => "SELECT revoked_at FROM agents WHERE name = $1",
-            };
-            let at: Option<Option<i64>> = tx
-                .query_opt(select, &[&event.subject])
-                .await
-                .map_err(self.err("look up what to revoke"))?
-                .map(|r| r.get(0));
-            return Ok(match at.flatten() {
-                Some(at) => RevokeOutcome::AlreadyRevoked(at),
-                None => RevokeOutcome::Unknown,
-            });
-        }
-        let detail = serde_json::json!({ "reason": reason }).to_string();
-        self.event(&tx, &event, &detail).await?;
-        tx.commit()
-            .await
-            .map_err(self.err("commit the revocation"))?;
-        Ok(RevokeOutcome::Revoked)
     }
 
     pub(crate) async fn enrol(&self, req: EnrolRequest, sign: Signer) -> Result<EnrolOutcome> {
@@ -223,8 +177,9 @@ impl Postgres {
         if claimed.is_none() {
             return Ok(EnrolOutcome::Refused(EnrolRefusal::NameTaken));
         }
-        let event = RegistryEvent::enrolment(&req);
-        self.event(&tx, &event, &enrol_event_detail(&token.site, &cert))
+        let actor = Actor::enrolment_token(&req.token_id);
+        let detail = enrol_event_detail(&token.site, &cert);
+        self.event(&tx, req.now, &actor, "agent.enrol", &req.name, &detail)
             .await?;
         tx.commit()
             .await

@@ -47,13 +47,14 @@ pub(super) async fn prune(
     cutoffs: Cutoffs,
 ) -> Result<u64> {
     let err = |action| pg_err(database, action);
-    let (sql, before) = match kind {
-        PruneKind::Bodies => (BODIES, cutoffs.bodies_before),
-        PruneKind::Changes => (CHANGES, cutoffs.history_before),
-        PruneKind::Summaries => (SUMMARIES, cutoffs.history_before),
-        PruneKind::Gaps => (GAPS, cutoffs.history_before),
-        PruneKind::Reports => (REPORTS, cutoffs.history_before),
+    let sql = match kind {
+        PruneKind::Bodies => BODIES,
+        PruneKind::Changes => CHANGES,
+        PruneKind::Summaries => SUMMARIES,
+        PruneKind::Gaps => GAPS,
+        PruneKind::Reports => REPORTS,
     };
+    let before = cutoffs.before(kind);
     let tx = client
         .transaction()
         .await

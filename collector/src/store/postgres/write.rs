@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 
 use deadpool_postgres::{Object, Transaction};
+use tokio_postgres::types::ToSql;
 
 use super::pg_err;
 use crate::error::Result;
@@ -102,6 +103,39 @@ const INSERT_SUMMARY: &str = "
                                 fail_medium, fail_low)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
+/// The ingest transaction: every statement is prepared once per connection
+/// (cached), and an error names the database and the step that failed,
+/// with the preparation and the run worded apart.
+struct Steps<'a, 'c> {
+    tx: &'a Transaction<'c>,
+    database: &'a str,
+}
+
+type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+impl Steps<'_, '_> {
+    async fn prepare(&self, sql: &str, prepare: &'static str) -> Result<tokio_postgres::Statement> {
+        self.tx
+            .prepare_cached(sql)
+            .await
+            .map_err(pg_err(self.database, prepare))
+    }
+
+    /// (what preparing it is, what running it is).
+    async fn execute(
+        &self,
+        sql: &str,
+        (prepare, action): (&'static str, &'static str),
+        params: &Params<'_>,
+    ) -> Result<u64> {
+        let stmt = self.prepare(sql, prepare).await?;
+        self.tx
+            .execute(&stmt, params)
+            .await
+            .map_err(pg_err(self.database, action))
+    }
+}
+
 /// Stores `p` in one transaction on `client`.
 pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) -> Result<Stored> {
     let err = |action| pg_err(database, action);
@@ -110,25 +144,20 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
         .transaction()
         .await
         .map_err(err("begin an ingest transaction"))?;
-    let stmt = tx
-        .prepare_cached(CREATE_AGENT)
-        .await
-        .map_err(err("prepare the agent insert"))?;
-    tx.execute(
-        &stmt,
-        &[
-            &agent.name,
-            &agent.site,
-            &agent.cert_fingerprint,
-            &p.received,
-        ],
-    )
-    .await
-    .map_err(err("record the agent"))?;
-    let stmt = tx
-        .prepare_cached(LOCK_AGENT)
-        .await
-        .map_err(err("prepare the agent lock"))?;
+    let steps = Steps { tx: &tx, database };
+    steps
+        .execute(
+            CREATE_AGENT,
+            ("prepare the agent insert", "record the agent"),
+            &[
+                &agent.name,
+                &agent.site,
+                &agent.cert_fingerprint,
+                &p.received,
+            ],
+        )
+        .await?;
+    let stmt = steps.prepare(LOCK_AGENT, "prepare the agent lock").await?;
     let row = tx
         .query_one(&stmt, &[&agent.name])
         .await
@@ -137,10 +166,7 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
         revoked: row.get(0),
         last_sequence: row.get(1),
     };
-    let stmt = tx
-        .prepare_cached(EARLIER)
-        .await
-        .map_err(err("prepare the report lookup"))?;
+    let stmt = steps.prepare(EARLIER, "prepare the report lookup").await?;
     let earlier: Option<(i64, String)> = tx
         .query_opt(&stmt, &[&agent.name, &p.report_uid])
         .await
@@ -154,14 +180,14 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
         // Nothing to write: the transaction rolls back on drop.
         Decision::Refuse(r @ Refusal::Revoked { .. }) => return Err(r.into()),
         Decision::Refuse(r) => {
-            touch(&tx, database, p).await?;
+            touch(&steps, p).await?;
             tx.commit()
                 .await
                 .map_err(err("commit the agent's contact"))?;
             return Err(r.into());
         }
         Decision::Duplicate { report_id } => {
-            touch(&tx, database, p).await?;
+            touch(&steps, p).await?;
             tx.commit()
                 .await
                 .map_err(err("commit the agent's contact"))?;
@@ -176,26 +202,22 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
         Decision::Store { gap } => gap,
     };
 
-    let stmt = tx
-        .prepare_cached(UPDATE_AGENT)
-        .await
-        .map_err(err("prepare the agent update"))?;
-    tx.execute(
-        &stmt,
-        &[
-            &agent.name,
-            &agent.site,
-            &agent.cert_fingerprint,
-            &p.received,
-            &p.sequence,
-        ],
-    )
-    .await
-    .map_err(err("record the agent"))?;
-    let stmt = tx
-        .prepare_cached(INSERT_REPORT)
-        .await
-        .map_err(err("prepare the report insert"))?;
+    steps
+        .execute(
+            UPDATE_AGENT,
+            ("prepare the agent update", "record the agent"),
+            &[
+                &agent.name,
+                &agent.site,
+                &agent.cert_fingerprint,
+                &p.received,
+                &p.sequence,
+            ],
+        )
+        .await?;
+    let stmt = steps
+        .prepare(INSERT_REPORT, "prepare the report insert")
+        .await?;
     let report_id: i64 = tx
         .query_one(
             &stmt,
@@ -218,52 +240,46 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
         .map_err(err("store the report"))?
         .get(0);
     if let Some(g) = gap {
-        let stmt = tx
-            .prepare_cached(INSERT_GAP)
-            .await
-            .map_err(err("prepare the gap insert"))?;
-        tx.execute(
-            &stmt,
+        steps
+            .execute(
+                INSERT_GAP,
+                ("prepare the gap insert", "record a sequence gap"),
+                &[
+                    &agent.name,
+                    &g.first_missing,
+                    &g.last_missing,
+                    &p.received,
+                    &report_id,
+                ],
+            )
+            .await?;
+    }
+    let current = current_rows(&steps, p).await?;
+    let plan = history::plan(p, &current);
+    write_plan(&steps, p, &plan, report_id).await?;
+    let s = &p.summary;
+    steps
+        .execute(
+            INSERT_SUMMARY,
+            ("prepare the summary insert", "store the scan summary"),
             &[
-                &agent.name,
-                &g.first_missing,
-                &g.last_missing,
-                &p.received,
                 &report_id,
+                &agent.name,
+                &agent.site,
+                &p.scanned,
+                &p.received,
+                &s.targets,
+                &s.pass,
+                &s.fail,
+                &s.error,
+                &s.not_applicable,
+                &s.fail_critical,
+                &s.fail_high,
+                &s.fail_medium,
+                &s.fail_low,
             ],
         )
-        .await
-        .map_err(err("record a sequence gap"))?;
-    }
-    let current = current_rows(&tx, database, p).await?;
-    let plan = history::plan(p, &current);
-    write_plan(&tx, database, p, &plan, report_id).await?;
-    let s = &p.summary;
-    let stmt = tx
-        .prepare_cached(INSERT_SUMMARY)
-        .await
-        .map_err(err("prepare the summary insert"))?;
-    tx.execute(
-        &stmt,
-        &[
-            &report_id,
-            &agent.name,
-            &agent.site,
-            &p.scanned,
-            &p.received,
-            &s.targets,
-            &s.pass,
-            &s.fail,
-            &s.error,
-            &s.not_applicable,
-            &s.fail_critical,
-            &s.fail_high,
-            &s.fail_medium,
-            &s.fail_low,
-        ],
-    )
-    .await
-    .map_err(err("store the scan summary"))?;
+        .await?;
     tx.commit().await.map_err(err("commit the report"))?;
     Ok(Stored {
         report_id,
@@ -274,24 +290,21 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
     })
 }
 
-async fn touch(tx: &Transaction<'_>, database: &str, p: &Prepared) -> Result<()> {
-    let err = |action| pg_err(database, action);
-    let stmt = tx
-        .prepare_cached(TOUCH_AGENT)
-        .await
-        .map_err(err("prepare the agent contact update"))?;
-    tx.execute(&stmt, &[&p.agent.name, &p.received])
-        .await
-        .map_err(err("record the agent's contact"))?;
+async fn touch(steps: &Steps<'_, '_>, p: &Prepared) -> Result<()> {
+    steps
+        .execute(
+            TOUCH_AGENT,
+            (
+                "prepare the agent contact update",
+                "record the agent's contact",
+            ),
+            &[&p.agent.name, &p.received],
+        )
+        .await?;
     Ok(())
 }
 
-async fn current_rows(
-    tx: &Transaction<'_>,
-    database: &str,
-    p: &Prepared,
-) -> Result<Vec<CurrentRow>> {
-    let err = |action| pg_err(database, action);
+async fn current_rows(steps: &Steps<'_, '_>, p: &Prepared) -> Result<Vec<CurrentRow>> {
     let targets: Vec<&str> = p
         .rows
         .iter()
@@ -302,14 +315,14 @@ async fn current_rows(
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let stmt = tx
-        .prepare_cached(CURRENT)
-        .await
-        .map_err(err("prepare the current findings lookup"))?;
-    let rows = tx
+    let stmt = steps
+        .prepare(CURRENT, "prepare the current findings lookup")
+        .await?;
+    let rows = steps
+        .tx
         .query(&stmt, &[&p.agent.name, &targets])
         .await
-        .map_err(err("read the current findings"))?;
+        .map_err(pg_err(steps.database, "read the current findings"))?;
     Ok(rows
         .into_iter()
         .map(|r| CurrentRow {
@@ -326,13 +339,11 @@ async fn current_rows(
 }
 
 async fn write_plan(
-    tx: &Transaction<'_>,
-    database: &str,
+    steps: &Steps<'_, '_>,
     p: &Prepared,
     plan: &Plan<'_>,
     report_id: i64,
 ) -> Result<()> {
-    let err = |action| pg_err(database, action);
     let agent = &p.agent;
     if !plan.upserts.is_empty() {
         let rows: Vec<_> = plan.upserts.iter().map(|u| (&p.rows[u.row], u)).collect();
@@ -351,44 +362,44 @@ async fn write_plan(
         let first_seen: Vec<i64> = rows.iter().map(|(_, u)| u.first_seen).collect();
         let last_changed: Vec<i64> = rows.iter().map(|(_, u)| u.last_changed).collect();
         let resolved: Vec<Option<i64>> = rows.iter().map(|(_, u)| u.resolved_at).collect();
-        let stmt = tx
-            .prepare_cached(UPSERT_FINDINGS)
-            .await
-            .map_err(err("prepare the findings upsert"))?;
-        tx.execute(
-            &stmt,
-            &[
-                &agent.name,
-                &agent.site,
-                &p.observed,
-                &report_id,
-                &targets,
-                &rule_ids,
-                &statuses,
-                &severities,
-                &titles,
-                &summaries,
-                &evidence,
-                &controls,
-                &not_after,
-                &first_seen,
-                &last_changed,
-                &resolved,
-            ],
-        )
-        .await
-        .map_err(err("upsert the findings"))?;
+        steps
+            .execute(
+                UPSERT_FINDINGS,
+                ("prepare the findings upsert", "upsert the findings"),
+                &[
+                    &agent.name,
+                    &agent.site,
+                    &p.observed,
+                    &report_id,
+                    &targets,
+                    &rule_ids,
+                    &statuses,
+                    &severities,
+                    &titles,
+                    &summaries,
+                    &evidence,
+                    &controls,
+                    &not_after,
+                    &first_seen,
+                    &last_changed,
+                    &resolved,
+                ],
+            )
+            .await?;
     }
     if !plan.deletes.is_empty() {
         let targets: Vec<&str> = plan.deletes.iter().map(|(t, _)| *t).collect();
         let rule_ids: Vec<&str> = plan.deletes.iter().map(|(_, r)| *r).collect();
-        let stmt = tx
-            .prepare_cached(DELETE_FINDINGS)
-            .await
-            .map_err(err("prepare the findings delete"))?;
-        tx.execute(&stmt, &[&agent.name, &targets, &rule_ids])
-            .await
-            .map_err(err("retire findings no longer reported"))?;
+        steps
+            .execute(
+                DELETE_FINDINGS,
+                (
+                    "prepare the findings delete",
+                    "retire findings no longer reported",
+                ),
+                &[&agent.name, &targets, &rule_ids],
+            )
+            .await?;
     }
     if !plan.changes.is_empty() {
         let c = &plan.changes;
@@ -397,26 +408,23 @@ async fn write_plan(
         let severities: Vec<&str> = c.iter().map(|c| c.severity).collect();
         let from: Vec<Option<&str>> = c.iter().map(|c| c.from_status).collect();
         let to: Vec<&str> = c.iter().map(|c| c.to_status).collect();
-        let stmt = tx
-            .prepare_cached(INSERT_CHANGES)
-            .await
-            .map_err(err("prepare the history insert"))?;
-        tx.execute(
-            &stmt,
-            &[
-                &agent.name,
-                &agent.site,
-                &p.observed,
-                &report_id,
-                &targets,
-                &rule_ids,
-                &severities,
-                &from,
-                &to,
-            ],
-        )
-        .await
-        .map_err(err("record the findings' changes"))?;
+        steps
+            .execute(
+                INSERT_CHANGES,
+                ("prepare the history insert", "record the findings' changes"),
+                &[
+                    &agent.name,
+                    &agent.site,
+                    &p.observed,
+                    &report_id,
+                    &targets,
+                    &rule_ids,
+                    &severities,
+                    &from,
+                    &to,
+                ],
+            )
+            .await?;
     }
     Ok(())
 }

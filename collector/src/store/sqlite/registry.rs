@@ -8,10 +8,10 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 
 use super::{db_err, Sqlite};
 use crate::error::Result;
+use crate::store::admin::Actor;
 use crate::store::registry::{
     enrol_event_detail, token_event_detail, EnrolOutcome, EnrolRefusal, EnrolRequest, NewToken,
-    RegisteredAgent, RegistryEvent, RenewOutcome, Renewal, Revocable, RevokeOutcome, Signer,
-    TokenCheck, TokenRow,
+    RegisteredAgent, RenewOutcome, Renewal, Signer, TokenCheck, TokenRow,
 };
 
 /// Inserts or re-enrols an agent. The WHERE is the naming rule (see
@@ -44,26 +44,15 @@ const RENEW_AGENT: &str = "
     RETURNING name";
 
 impl Sqlite {
-    pub(crate) async fn create_token(&self, token: NewToken, event: RegistryEvent) -> Result<()> {
+    pub(crate) async fn create_token(&self, token: NewToken, actor: Actor) -> Result<()> {
         let path = self.path.clone();
-        self.with_writer(move |c| create_token(c, &path, &token, &event))
+        self.with_writer(move |c| create_token(c, &path, &token, &actor))
             .await
     }
 
     pub(crate) async fn tokens(&self) -> Result<Vec<TokenRow>> {
         let path = self.path.clone();
         self.with_reader(move |c| tokens(c, &path)).await
-    }
-
-    pub(crate) async fn revoke(
-        &self,
-        target: Revocable,
-        reason: Option<String>,
-        event: RegistryEvent,
-    ) -> Result<RevokeOutcome> {
-        let path = self.path.clone();
-        self.with_writer(move |c| revoke(c, &path, target, reason.as_deref(), &event))
-            .await
     }
 
     pub(crate) async fn enrol(&self, req: EnrolRequest, sign: Signer) -> Result<EnrolOutcome> {
@@ -92,22 +81,26 @@ fn begin<'c>(conn: &'c mut Connection, path: &Path) -> Result<Transaction<'c>> {
         .map_err(db_err(path, "begin a registry transaction"))
 }
 
-fn event(tx: &Transaction<'_>, path: &Path, actor: &RegistryEvent, detail: &str) -> Result<()> {
+/// One admin_events row, inside the change's own transaction.
+fn event(
+    tx: &Transaction<'_>,
+    path: &Path,
+    at: i64,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO admin_events (at, actor, action, subject, detail)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![actor.at, actor.actor, actor.action, actor.subject, detail],
+        params![at, actor.as_str(), action, subject, detail],
     )
     .map_err(db_err(path, "record an admin event"))?;
     Ok(())
 }
 
-fn create_token(
-    conn: &mut Connection,
-    path: &Path,
-    token: &NewToken,
-    actor: &RegistryEvent,
-) -> Result<()> {
+fn create_token(conn: &mut Connection, path: &Path, token: &NewToken, actor: &Actor) -> Result<()> {
     let tx = begin(conn, path)?;
     tx.execute(
         "INSERT INTO enrol_tokens (id, secret_sha256, site, created_at, expires_at, max_uses)
@@ -123,7 +116,8 @@ fn create_token(
     )
     .map_err(db_err(path, "store the enrolment token"))?;
     let detail = token_event_detail(token);
-    event(&tx, path, actor, &detail)?;
+    let (at, subject) = (token.created_at, &token.id);
+    event(&tx, path, at, actor, "token.create", subject, &detail)?;
     tx.commit()
         .map_err(db_err(path, "commit the enrolment token"))
 }
@@ -150,47 +144,6 @@ fn tokens(conn: &mut Connection, path: &Path) -> Result<Vec<TokenRow>> {
         .map_err(db_err(path, "query enrolment tokens"))?;
     rows.collect::<rusqlite::Result<Vec<_>>>()
         .map_err(db_err(path, "read enrolment tokens"))
-}
-
-/// Revokes the token or agent named by `actor.subject`.
-fn revoke(
-    conn: &mut Connection,
-    path: &Path,
-    target: Revocable,
-    reason: Option<&str>,
-    actor: &RegistryEvent,
-) -> Result<RevokeOutcome> {
-    let tx = begin(conn, path)?;
-    let (update, select) = match target {
-        Revocable::Token => (
-            "UPDATE enrol_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            "SELECT revoked_at FROM enrol_tokens WHERE id = ?1",
-        ),
-        Revocable::Agent => (
-            "UPDATE agents SET revoked_at = ?2, revoked_reason = ?3
-             WHERE name = ?1 AND revoked_at IS NULL",
-            "SELECT revoked_at FROM agents WHERE name = ?1",
-        ),
-    };
-    let changed = match target {
-        Revocable::Token => tx.execute(update, params![actor.subject, actor.at]),
-        Revocable::Agent => tx.execute(update, params![actor.subject, actor.at, reason]),
-    }
-    .map_err(db_err(path, "revoke"))?;
-    if changed == 0 {
-        let at: Option<Option<i64>> = tx
-            .query_row(select, params![actor.subject], |r| r.get(0))
-            .optional()
-            .map_err(db_err(path, "look up what to revoke"))?;
-        return Ok(match at.flatten() {
-            Some(at) => RevokeOutcome::AlreadyRevoked(at),
-            None => RevokeOutcome::Unknown,
-        });
-    }
-    let detail = serde_json::json!({ "reason": reason }).to_string();
-    event(&tx, path, actor, &detail)?;
-    tx.commit().map_err(db_err(path, "commit the revocation"))?;
-    Ok(RevokeOutcome::Revoked)
 }
 
 fn enrol(
@@ -254,8 +207,17 @@ fn enrol(
     if inserted.is_none() {
         return Ok(EnrolOutcome::Refused(EnrolRefusal::NameTaken));
     }
-    let actor = RegistryEvent::enrolment(req);
-    event(&tx, path, &actor, &enrol_event_detail(&token.site, &cert))?;
+    let actor = Actor::enrolment_token(&req.token_id);
+    let detail = enrol_event_detail(&token.site, &cert);
+    event(
+        &tx,
+        path,
+        req.now,
+        &actor,
+        "agent.enrol",
+        &req.name,
+        &detail,
+    )?;
     tx.commit().map_err(err("commit the enrolment"))?;
     Ok(EnrolOutcome::Enrolled {
         site: token.site,

@@ -44,13 +44,14 @@ pub(super) fn prune(
     kind: PruneKind,
     cutoffs: Cutoffs,
 ) -> Result<u64> {
-    let (sql, before) = match kind {
-        PruneKind::Bodies => (BODIES, cutoffs.bodies_before),
-        PruneKind::Changes => (CHANGES, cutoffs.history_before),
-        PruneKind::Summaries => (SUMMARIES, cutoffs.history_before),
-        PruneKind::Gaps => (GAPS, cutoffs.history_before),
-        PruneKind::Reports => (REPORTS, cutoffs.history_before),
+    let sql = match kind {
+        PruneKind::Bodies => BODIES,
+        PruneKind::Changes => CHANGES,
+        PruneKind::Summaries => SUMMARIES,
+        PruneKind::Gaps => GAPS,
+        PruneKind::Reports => REPORTS,
     };
+    let before = cutoffs.before(kind);
     // Every statement numbers ?1 (cutoff), ?2 (now) and ?3 (batch size);
     // SQLite counts parameters up to the highest number, so one binding
     // fits all even where ?2 is unused.
