@@ -131,7 +131,10 @@ fn reports_spooled_while_the_collector_is_down_arrive_exactly_once() {
         drain(&mut log, Duration::from_millis(200));
     }
     let waiting = spooled(&spool);
-    assert_eq!(waiting.iter().copied().take(3).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        waiting.iter().copied().take(3).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     assert!(
         !log.contains("report delivered"),
         "delivered with no collector?\n{log}"
