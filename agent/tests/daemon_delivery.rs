@@ -4,6 +4,8 @@
 //! obeyed, and a policy is applied and cached for when the collector is
 //! away.
 
+#[path = "support/agent_run.rs"]
+mod agent_run;
 #[path = "support/collector.rs"]
 mod collector;
 #[path = "support/pki.rs"]
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use agent_run::stderr;
 use collector::{Answer, FakeCollector, RenewFn, Script};
 use pki::Pki;
 use servers::free_port;
@@ -33,23 +36,9 @@ fn config(url: &str, target: &str, interval: u64) -> String {
     )
 }
 
+/// The agent, once, logging at `info`.
 async fn run_once(dir: &Path, text: &str) -> Output {
-    let file = dir.join("agent.toml");
-    std::fs::write(&file, text).unwrap();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trustwatch-agent"))
-        .args(["run", "--once", "--config"])
-        .arg(&file)
-        .env("RUST_LOG", "info")
-        .kill_on_drop(true)
-        .output();
-    tokio::time::timeout(Duration::from_secs(60), child)
-        .await
-        .expect("agent --once finished within 60s")
-        .expect("run trustwatch-agent")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    agent_run::run_once(dir, text, "info").await
 }
 
 fn posted(collector: &FakeCollector) -> Vec<Report> {

@@ -1,6 +1,8 @@
 //! `trustwatch-agent run --config … --once` against a stand-in collector
 //! on 127.0.0.1 that requires the agent's client certificate.
 
+#[path = "support/agent_run.rs"]
+mod agent_run;
 #[path = "support/collector.rs"]
 mod collector;
 #[path = "support/pki.rs"]
@@ -12,6 +14,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use agent_run::stderr;
 use collector::FakeCollector;
 use pki::Pki;
 use servers::free_port;
@@ -43,24 +46,9 @@ ca = ["ca.pem"]
     )
 }
 
-/// Runs the agent with a config written next to the PKI files.
-async fn run_once(dir: &Path, config_text: &str) -> Output {
-    let file = dir.join("agent.toml");
-    std::fs::write(&file, config_text).unwrap();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trustwatch-agent"))
-        .args(["run", "--once", "--config"])
-        .arg(&file)
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .output();
-    tokio::time::timeout(Duration::from_secs(60), child)
-        .await
-        .expect("agent --once finished within 60s")
-        .expect("run trustwatch-agent")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// The agent, once, logging at `warn`.
+async fn run_once(dir: &Path, text: &str) -> Output {
+    agent_run::run_once(dir, text, "warn").await
 }
 
 #[tokio::test]
