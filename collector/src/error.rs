@@ -110,25 +110,19 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
-    /// A batch of reports failed as a whole (its transaction could not
-    /// begin or commit); every report in it gets this.
-    #[error("store {path}: cannot {action}: {reason}")]
-    StoreBatch {
-        path: PathBuf,
-        action: &'static str,
-        reason: String,
-    },
-
     /// The store would not take a report (replayed, revoked, claims another
     /// agent, lacks its stamps, or the collector is busy): the agent is told
     /// why, and nothing is wrong with the store.
     #[error(transparent)]
     Refused(#[from] crate::store::Refusal),
 
-    #[error("PostgreSQL store {database}: cannot {action}: {source}")]
+    /// `detail` is the server's message and SQLSTATE when it sent one
+    /// (the driver's own text says only "db error").
+    #[error("PostgreSQL store {database}: cannot {action}: {detail}")]
     Postgres {
         database: String,
         action: &'static str,
+        detail: String,
         #[source]
         source: tokio_postgres::Error,
     },

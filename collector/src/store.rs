@@ -14,6 +14,7 @@
 pub mod admin;
 mod aggregate;
 pub mod api_tokens;
+mod counts;
 pub mod exceptions;
 mod history;
 mod ingest;

@@ -92,6 +92,21 @@ impl Db {
     }
 }
 
+/// `finding_counts` (the per-key counts the writer keeps for /metrics)
+/// equals the current findings grouped, on either backend.
+pub fn assert_counts_match(db: &Db) {
+    assert_eq!(
+        db.query(
+            "SELECT site, rule_id, severity, status, n FROM finding_counts WHERE n <> 0
+             ORDER BY 1, 2, 3, 4"
+        ),
+        db.query(
+            "SELECT site, rule_id, severity, status, COUNT(*) FROM findings
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        )
+    );
+}
+
 /// A SQLite store in a fresh folder.
 pub fn sqlite() -> (tempfile::TempDir, Store, Db) {
     let tmp = tempfile::tempdir().unwrap();

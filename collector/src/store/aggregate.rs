@@ -95,8 +95,8 @@ pub(crate) async fn compute(backend: &Backend, stale_before: i64, now: i64) -> R
     let new = || Sql::new(backend.dialect());
     let mut queries = Vec::new();
 
-    // Counts come from `finding_counts`, which triggers keep exact in the
-    // same transaction as every write: a scrape reads a few hundred rows
+    // Counts come from `finding_counts`, which the writer keeps exact in
+    // the same transaction as every write: a scrape reads a few hundred rows
     // however many millions of findings are stored.
     let mut q = new();
     q.push(

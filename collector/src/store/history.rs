@@ -27,6 +27,9 @@ pub(crate) const ABSENT: &str = "absent";
 /// A current row of `findings` for the agent and one of the report's targets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CurrentRow {
+    /// The site the row was stored under (an agent that moved site keeps
+    /// its old site on targets it no longer reports).
+    pub site: String,
     pub target: String,
     pub rule_id: String,
     pub status: String,

@@ -139,6 +139,10 @@ pub(crate) fn pg_err(
     move |source| Error::Postgres {
         database,
         action,
+        detail: match source.as_db_error() {
+            Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+            None => source.to_string(),
+        },
         source,
     }
 }

@@ -182,8 +182,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // The writer's SAVEPOINT per report keeps a statement journal of the
-    // pages it touches; in memory, not a temporary file, it costs no I/O.
+    // Statement journals (a multi-row statement, a foreign key check, a
+    // retention DELETE) in memory, not a temporary file: no I/O.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

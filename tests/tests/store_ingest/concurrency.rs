@@ -11,21 +11,33 @@ use trustwatch_collector::{Error, Store};
 use trustwatch_rules::Severity::High;
 use trustwatch_rules::Status::{Fail, Pass};
 
-use crate::{pg, pg_config, report, stamp};
+use crate::{assert_counts_match, pg, pg_config, report, stamp, Db};
 
 const REPORTS: u64 = 30;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_collectors_on_one_database_store_each_report_once_and_never_go_back() {
+/// Two collectors' stores (4 connections each) on a new database `name`.
+async fn two_collectors(
+    name: &str,
+) -> (
+    std::sync::Arc<trustwatch_e2e::postgres::PgServer>,
+    Store,
+    Store,
+) {
     let pg = pg();
-    pg.create_database("two_collectors");
-    let config = pg_config(&pg, "two_collectors", 4);
+    pg.create_database(name);
+    let config = pg_config(&pg, name, 4);
     let a = Store::connect(&config, Path::new("/nonexistent"))
         .await
         .unwrap();
     let b = Store::connect(&config, Path::new("/nonexistent"))
         .await
         .unwrap();
+    (pg, a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_collectors_on_one_database_store_each_report_once_and_never_go_back() {
+    let (pg, a, b) = two_collectors("two_collectors").await;
     // Four senders, two per collector, each uploading the agent's reports
     // 1..=REPORTS in order: every report arrives four times, in races,
     // starting with the agent's very first contact.
@@ -112,6 +124,68 @@ async fn two_collectors_on_one_database_store_each_report_once_and_never_go_back
     assert_eq!(
         pg.psql(db, "SELECT count(*) FROM finding_changes"),
         expected.to_string()
+    );
+}
+
+/// Agents of one site report the same two rules in opposite orders
+/// (sorted by target, R1 comes first for half of them and R2 for the
+/// others), concurrently through two collectors. Each report changes the
+/// site's count rows for both rules: taken row by row they could be
+/// locked in opposite orders and deadlock; the store takes them once, in
+/// key order, at the end. Every report is stored and the counts are exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_of_one_site_never_deadlock_on_the_counts() {
+    const AGENTS: u64 = 8;
+    const ROUNDS: u64 = 12;
+    let name = "counts_order";
+    let (pg, a, b) = two_collectors(name).await;
+    let mut tasks = Vec::new();
+    for i in 0..AGENTS {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let who = format!("a{i}");
+            let (first, second) = if i % 2 == 0 {
+                ("R1", "R2")
+            } else {
+                ("R2", "R1")
+            };
+            for seq in 1..=ROUNDS {
+                // Both statuses flip every round, so both rules' count rows
+                // change in every report.
+                let status = if seq % 2 == 0 { Pass } else { Fail };
+                let findings = [
+                    ("a:443", first, status, High),
+                    ("b:443", second, status, High),
+                ];
+                let scanned = datetime!(2025-01-01 00:00 UTC) + time::Duration::hours(seq as i64);
+                store
+                    .ingest(report(
+                        stamp(&who, seq),
+                        scanned,
+                        OffsetDateTime::now_utc(),
+                        &findings,
+                    ))
+                    .await
+                    .unwrap_or_else(|e| panic!("{who} report {seq}: {e}"));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let db = Db::Postgres {
+        pg: pg.clone(),
+        name: name.into(),
+    };
+    assert_eq!(
+        db.query("SELECT count(*) FROM reports"),
+        (AGENTS * ROUNDS).to_string()
+    );
+    assert_counts_match(&db);
+    // The last round passed everywhere: 2 findings per agent, all passing.
+    assert_eq!(
+        db.query("SELECT rule_id, status, n FROM finding_counts WHERE n <> 0 ORDER BY 1"),
+        format!("R1|pass|{AGENTS}\nR2|pass|{AGENTS}")
     );
 }
 

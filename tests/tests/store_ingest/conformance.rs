@@ -226,4 +226,5 @@ async fn ingest_semantics(store: &Store, db: &Db) {
     }
     assert_eq!(db.query("SELECT count(*) FROM reports"), "4");
     assert_eq!(db.query("SELECT count(*) FROM findings"), "2");
+    crate::assert_counts_match(db);
 }

@@ -168,6 +168,14 @@ pub fn statements(now: i64) -> Vec<String> {
             changed = now - changed,
         ));
     }
+    // The collector's writer keeps these counts as it stores findings; rows
+    // seeded by SQL need them written the same way.
+    sql.push(
+        "INSERT INTO finding_counts (site, rule_id, severity, status, n)
+         SELECT site, rule_id, severity, status, COUNT(*) FROM findings
+         GROUP BY site, rule_id, severity, status"
+            .into(),
+    );
     for (agent, first, last) in [("a1", 3, 4), ("a1", 7, 7)] {
         sql.push(format!(
             "INSERT INTO sequence_gaps (agent, first_missing, last_missing, detected_at, report_id)

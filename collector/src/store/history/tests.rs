@@ -53,6 +53,7 @@ fn report(at: i64, findings: &[(&str, &str, Status)]) -> Prepared {
 
 fn current(target: &str, rule: &str, status: &str, seen: (i64, i64, i64)) -> CurrentRow {
     CurrentRow {
+        site: "s".into(),
         target: target.into(),
         rule_id: rule.into(),
         status: status.into(),

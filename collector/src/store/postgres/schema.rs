@@ -239,6 +239,16 @@ const MIGRATIONS: &[&str] = &[
         END) STORED;
     CREATE INDEX findings_by_host ON findings(host);
     "#,
+    // 5: as SQLite migration 6: `finding_counts` is kept by the writer
+    // (store/counts.rs), one upsert per key at the end of each ingest
+    // transaction, in key order. Row triggers held a site's count rows
+    // locked from a report's first finding to its commit, and two reports
+    // could take them in opposite orders and deadlock.
+    r#"
+    DROP TRIGGER finding_counts_insert_delete ON findings;
+    DROP TRIGGER finding_counts_update ON findings;
+    DROP FUNCTION trustwatch_count_findings();
+    "#,
 ];
 
 /// The schema version this build writes.

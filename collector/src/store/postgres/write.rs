@@ -17,6 +17,7 @@ use tokio_postgres::types::ToSql;
 
 use super::pg_err;
 use crate::error::Result;
+use crate::store::counts::CountDeltas;
 use crate::store::history::{self, CurrentRow, Plan};
 use crate::store::ingest::{self, AgentState, Decision, Earlier, Prepared};
 use crate::store::{Refusal, Stored};
@@ -55,7 +56,8 @@ const INSERT_GAP: &str = "
     VALUES ($1, $2, $3, $4, $5)";
 
 const CURRENT: &str = "
-    SELECT target, rule_id, status, severity, first_seen, last_seen, last_changed, resolved_at
+    SELECT target, rule_id, status, severity, first_seen, last_seen, last_changed, resolved_at,
+           site
     FROM findings WHERE agent = $1 AND target = ANY($2)";
 
 // `history::plan` has applied the freshness rules: every value is the one
@@ -96,6 +98,13 @@ const INSERT_CHANGES: &str = "
     SELECT $1, $2, t.target, t.rule_id, t.severity, t.from_status, t.to_status, $3, $4
     FROM UNNEST($5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
          AS t(target, rule_id, severity, from_status, to_status)";
+
+// Keys are unique and sorted (`CountDeltas`), so every transaction takes
+// the count rows' locks in the same order.
+const ADD_COUNTS: &str = "
+    INSERT INTO finding_counts (site, rule_id, severity, status, n)
+    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
+    ON CONFLICT (site, rule_id, severity, status) DO UPDATE SET n = finding_counts.n + excluded.n";
 
 const INSERT_SUMMARY: &str = "
     INSERT INTO scan_summaries (report_id, agent, site, scanned_at, received_at, targets, pass,
@@ -280,6 +289,11 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
             ],
         )
         .await?;
+    // Last before the commit: the count rows are shared by every agent of
+    // the site, so they stay locked as briefly as possible.
+    let mut counts = CountDeltas::default();
+    counts.add_plan(p, &current, &plan);
+    add_counts(&steps, &counts).await?;
     tx.commit().await.map_err(err("commit the report"))?;
     Ok(Stored {
         report_id,
@@ -288,6 +302,32 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
         gap,
         changes: plan.changes.len(),
     })
+}
+
+async fn add_counts(steps: &Steps<'_, '_>, counts: &CountDeltas) -> Result<()> {
+    let mut columns: [Vec<&str>; 4] = Default::default();
+    let mut n: Vec<i64> = Vec::new();
+    for ((site, rule_id, severity, status), delta) in counts.changes() {
+        for (column, value) in columns.iter_mut().zip([site, rule_id, severity, status]) {
+            column.push(value);
+        }
+        n.push(delta);
+    }
+    if n.is_empty() {
+        return Ok(());
+    }
+    let [sites, rules, severities, statuses] = &columns;
+    steps
+        .execute(
+            ADD_COUNTS,
+            (
+                "prepare the findings count update",
+                "update the findings counts",
+            ),
+            &[sites, rules, severities, statuses, &n],
+        )
+        .await?;
+    Ok(())
 }
 
 async fn touch(steps: &Steps<'_, '_>, p: &Prepared) -> Result<()> {
@@ -326,6 +366,7 @@ async fn current_rows(steps: &Steps<'_, '_>, p: &Prepared) -> Result<Vec<Current
     Ok(rows
         .into_iter()
         .map(|r| CurrentRow {
+            site: r.get(8),
             target: r.get(0),
             rule_id: r.get(1),
             status: r.get(2),

@@ -268,6 +268,13 @@ const MIGRATIONS: &[&str] = &[
         END) VIRTUAL;
     CREATE INDEX findings_by_host ON findings(host);
     "#,
+    // 6: `finding_counts` is kept by the writer from now on (store/counts.rs):
+    // one upsert per key per transaction instead of a trigger per finding.
+    r#"
+    DROP TRIGGER finding_counts_insert;
+    DROP TRIGGER finding_counts_delete;
+    DROP TRIGGER finding_counts_update;
+    "#,
 ];
 
 /// The schema version this build writes.

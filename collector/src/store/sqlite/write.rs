@@ -1,5 +1,5 @@
 //! Storing one report on SQLite, inside the writer's batch transaction
-//! (a savepoint of its own, see `writer.rs`): the agent's stamps checked
+//! (see `writer.rs`): the agent's stamps checked
 //! against its row, the report as received, the current findings of the
 //! targets it covers, their history and the scan summary.
 
@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::db_err;
 use crate::error::Result;
+use crate::store::counts::CountDeltas;
 use crate::store::history::{self, CurrentRow, Plan};
 use crate::store::ingest::{self, AgentState, Decision, Earlier, Prepared};
 use crate::store::{Refusal, SequenceGap, Stored};
@@ -44,7 +45,8 @@ const INSERT_GAP: &str = "
     VALUES (?1, ?2, ?3, ?4, ?5)";
 
 const CURRENT: &str = "
-    SELECT target, rule_id, status, severity, first_seen, last_seen, last_changed, resolved_at
+    SELECT target, rule_id, status, severity, first_seen, last_seen, last_changed, resolved_at,
+           site
     FROM findings WHERE agent = ?1 AND target = ?2";
 
 // `history::plan` has already applied the freshness rules: every value
@@ -77,17 +79,24 @@ const INSERT_CHANGE: &str = "
                                  to_status, at, report_id)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
+const ADD_COUNT: &str = "
+    INSERT INTO finding_counts (site, rule_id, severity, status, n) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (site, rule_id, severity, status) DO UPDATE SET n = n + excluded.n";
+
 const INSERT_SUMMARY: &str = "
     INSERT INTO scan_summaries (report_id, agent, site, scanned_at, received_at, targets, pass,
                                 fail, error, not_applicable, fail_critical, fail_high,
                                 fail_medium, fail_low)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
-/// Stores `p` on `conn` (inside the caller's transaction), or says why not.
+/// Stores `p` on `conn` (inside the caller's transaction), or says why
+/// not; what it changes in `finding_counts` is added to `counts`, for
+/// [`apply_counts`] to write before the transaction commits.
 pub(super) fn ingest(
     conn: &Connection,
     path: &Path,
     p: &Prepared,
+    counts: &mut CountDeltas,
 ) -> Result<std::result::Result<Stored, Refusal>> {
     let err = |action| db_err(path, action);
     let agent = &p.agent;
@@ -171,6 +180,7 @@ pub(super) fn ingest(
     let current = current_rows(conn, path, p)?;
     let plan = history::plan(p, &current);
     write_plan(conn, path, p, &plan, report_id)?;
+    counts.add_plan(p, &current, &plan);
     let s = &p.summary;
     conn.prepare_cached(INSERT_SUMMARY)
         .map_err(err("prepare the summary insert"))?
@@ -198,6 +208,18 @@ pub(super) fn ingest(
         gap,
         changes: plan.changes.len(),
     }))
+}
+
+/// Writes the summed `counts` of a transaction: one statement per key.
+pub(super) fn apply_counts(conn: &Connection, path: &Path, counts: &CountDeltas) -> Result<()> {
+    let mut add = conn
+        .prepare_cached(ADD_COUNT)
+        .map_err(db_err(path, "prepare the findings count update"))?;
+    for ((site, rule_id, severity, status), n) in counts.changes() {
+        add.execute(params![site, rule_id, severity, status, n])
+            .map_err(db_err(path, "update the findings counts"))?;
+    }
+    Ok(())
 }
 
 fn touch(conn: &Connection, path: &Path, p: &Prepared) -> Result<()> {
@@ -240,6 +262,7 @@ fn current_rows(conn: &Connection, path: &Path, p: &Prepared) -> Result<Vec<Curr
         let found = stmt
             .query_map(params![p.agent.name, target], |r| {
                 Ok(CurrentRow {
+                    site: r.get(8)?,
                     target: r.get(0)?,
                     rule_id: r.get(1)?,
                     status: r.get(2)?,

@@ -4,8 +4,9 @@
 //! append and, at `synchronous=NORMAL`, no fsync but still a lock and a
 //! page flush), so reports are written in batches: the thread takes what
 //! is queued (up to [`MAX_BATCH_REPORTS`] reports or
-//! [`MAX_BATCH_FINDINGS`] findings), writes each under its own SAVEPOINT
-//! (a report that fails rolls back alone) and commits once. Every sender
+//! [`MAX_BATCH_FINDINGS`] findings), writes them all and commits once.
+//! When any of them fails the whole batch is rolled back and written
+//! again one report per transaction, so a bad report fails alone. Every sender
 //! is answered only after COMMIT returns, so an acknowledged report is in
 //! the WAL: it survives the collector being killed.
 //!
@@ -22,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{db_err, write};
 use crate::error::{Error, Result};
+use crate::store::counts::CountDeltas;
 use crate::store::ingest::Prepared;
 use crate::store::Stored;
 
@@ -93,44 +95,49 @@ fn run(mut rx: mpsc::Receiver<Job>, conn: &Mutex<Connection>, path: &Path, batch
     }
 }
 
-/// Writes `batch` in one transaction; one result per job, in order.
+/// Writes `batch`, one result per job, in order: all in one transaction
+/// when none fails, else each report in a transaction of its own.
 fn write_batch(conn: &mut Connection, path: &Path, batch: &[Job]) -> Vec<Result<Stored>> {
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return failed(path, batch.len(), "begin a batch of reports", &e),
-    };
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        results.push(write_one(&mut tx, path, &job.prepared));
+    if batch.len() > 1 {
+        match write_together(conn, path, batch) {
+            Ok(results) => return results,
+            Err(e) => tracing::debug!(
+                reports = batch.len(),
+                error = %e,
+                "a batch of reports failed as a whole; writing them one by one"
+            ),
+        }
     }
-    match tx.commit() {
-        Ok(()) => results,
-        Err(e) => failed(path, batch.len(), "commit a batch of reports", &e),
-    }
-}
-
-fn write_one(tx: &mut rusqlite::Transaction<'_>, path: &Path, p: &Prepared) -> Result<Stored> {
-    let sp = tx
-        .savepoint()
-        .map_err(db_err(path, "open a savepoint for a report"))?;
-    // On error `sp` is dropped, which rolls back to the savepoint: the
-    // other reports of the batch keep their writes.
-    let outcome = write::ingest(&sp, path, p)?;
-    sp.commit()
-        .map_err(db_err(path, "release a report's savepoint"))?;
-    outcome.map_err(Error::from)
-}
-
-/// The same failure for every report of a batch (rusqlite errors do not
-/// clone, so each gets the message).
-fn failed(path: &Path, n: usize, action: &'static str, e: &rusqlite::Error) -> Vec<Result<Stored>> {
-    (0..n)
-        .map(|_| {
-            Err(Error::StoreBatch {
-                path: path.to_owned(),
-                action,
-                reason: e.to_string(),
-            })
+    batch
+        .iter()
+        .map(|job| {
+            write_together(conn, path, std::slice::from_ref(job)).and_then(|mut r| r.remove(0))
         })
         .collect()
+}
+
+/// Writes every report of `batch` and commits, or, when anything fails,
+/// rolls all of it back (the transaction is dropped uncommitted).
+///
+/// Not a SAVEPOINT per report: SQLite copies every page a savepoint
+/// touches into its statement journal first, about a tenth of the
+/// writer's time at estate scale, to make a failure that almost never
+/// happens cheaper. A failure now costs the batch one retry, one by one.
+fn write_together(
+    conn: &mut Connection,
+    path: &Path,
+    batch: &[Job],
+) -> Result<Vec<Result<Stored>>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err(path, "begin a batch of reports"))?;
+    let mut counts = CountDeltas::default();
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        results.push(write::ingest(&tx, path, &job.prepared, &mut counts)?.map_err(Error::from));
+    }
+    write::apply_counts(&tx, path, &counts)?;
+    tx.commit()
+        .map_err(db_err(path, "commit a batch of reports"))?;
+    Ok(results)
 }

@@ -8,7 +8,8 @@ use super::{agent, finding, incoming, open};
 
 type Counts = Vec<(String, String, String, String, i64)>;
 
-fn counted(conn: &rusqlite::Connection) -> (Counts, Counts) {
+/// (`finding_counts` where not 0, the findings grouped), both sorted.
+pub(super) fn counted(conn: &rusqlite::Connection) -> (Counts, Counts) {
     let read = |sql: &str| -> Counts {
         let mut stmt = conn.prepare(sql).unwrap();
         let rows = stmt
