@@ -60,12 +60,17 @@ impl AgentMint {
 
     /// Agent `index` at site `index % sites`, with a fresh certificate.
     pub fn agent(&self, index: usize, sites: usize) -> Agent {
-        let name = AgentMint::name(index);
         let site = format!("site-{:02}", index % sites.max(1));
+        self.agent_at(&AgentMint::name(index), &site)
+    }
+
+    /// An agent named `name` at `site`, with a fresh certificate.
+    pub fn agent_at(&self, name: &str, site: &str) -> Agent {
+        let name = name.to_owned();
         let now = OffsetDateTime::now_utc();
         let cert = self.certificate(
             &name,
-            &site,
+            site,
             now - Duration::hours(1),
             now + Duration::days(2),
         );
