@@ -10,6 +10,10 @@ use trustwatch_rules::toml_location;
 
 use crate::error::{Error, Result};
 
+mod board;
+
+pub use board::BoardConfig;
+
 /// Reports above this size are refused unless the operator raises it.
 pub const DEFAULT_MAX_REPORT_BYTES: u64 = 8 * 1024 * 1024;
 /// An upper bound on `max_report_bytes`: the whole body is held in memory.
@@ -28,6 +32,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub retention: crate::store::RetentionPolicy,
     pub enrol: EnrolConfig,
+    pub board: BoardConfig,
 }
 
 /// Enrolment: how long the certificates issued to agents last. Agents renew
@@ -124,6 +129,8 @@ struct RawConfig {
     retention: RawRetention,
     #[serde(default)]
     enrol: RawEnrol,
+    #[serde(default)]
+    board: board::RawBoard,
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,6 +342,8 @@ impl Config {
             store_config(&raw.store, base).map_err(|(key, m)| invalid(Some("store"), key, m))?;
         let retention = retention_config(&raw.retention)
             .map_err(|(key, m)| invalid(Some("retention"), key, m))?;
+        let board =
+            board::board_config(raw.board).map_err(|(key, m)| invalid(Some("board"), key, m))?;
 
         Ok(Config {
             file: file.to_owned(),
@@ -356,6 +365,7 @@ impl Config {
                 stale_after: Duration::from_secs(stale),
             },
             enrol: EnrolConfig { cert_days },
+            board,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! the operator.
 
 pub mod api;
+pub mod board;
 pub mod ca;
 pub mod config;
 pub mod demo;

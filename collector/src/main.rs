@@ -17,6 +17,7 @@ use trustwatch_collector::store::{Actor, Change};
 use trustwatch_collector::{api, enrol, ingest, Collector, Config, Error, Store};
 
 mod registers_cli;
+mod report_cli;
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +57,9 @@ enum Command {
     /// The agent registry: list agents, revoke one.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Printable reports from the store (the board report).
+    #[command(subcommand)]
+    Report(report_cli::ReportCommand),
 }
 
 #[derive(Subcommand)]
@@ -192,6 +196,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Policy(cmd) => registers_cli::policy(cmd).await,
         Command::Token(command) => token(command).await,
         Command::Agent(command) => agent(command).await,
+        Command::Report(cmd) => report_cli::report(cmd).await,
     }
 }
 

@@ -242,3 +242,32 @@ fn enrolment_settings_default_and_are_checked() {
         );
     }
 }
+
+#[test]
+fn board_names_default_to_none_and_blank_ones_are_refused() {
+    assert_eq!(parse(FULL).unwrap().board, BoardConfig::default());
+    let c = parse(&format!(
+        "{FULL}\n[board]\ntrust_name = \"Northshire NHS Trust\"\n[board.owners]\nnorth = \"Head of IT\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.board.trust_name.as_deref(), Some("Northshire NHS Trust"));
+    assert_eq!(
+        c.board.owners.get("north").map(String::as_str),
+        Some("Head of IT")
+    );
+    let m = message(&format!("{FULL}\n[board]\ntrust_name = \" \"\n"));
+    assert!(
+        m.contains("key `board.trust_name`") && m.contains("blank"),
+        "{m}"
+    );
+    let m = message(&format!("{FULL}\n[board.owners]\nsouth = \"\"\n"));
+    assert!(
+        m.contains("key `board.owners`") && m.contains("`south`"),
+        "{m}"
+    );
+    let m = message(&format!("{FULL}\n[board]\nowner = \"x\"\n"));
+    assert!(
+        m.contains("board.owner") && m.contains("unknown field"),
+        "{m}"
+    );
+}
