@@ -76,6 +76,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// A file given to `verify` that is not an evidence pack at all.
+    #[error("{path} is not a Trustwatch evidence pack: {reason}")]
+    NotAPack { path: PathBuf, reason: String },
+
     #[error("cannot generate the {what}: {source}")]
     CertificateGeneration {
         what: &'static str,
@@ -202,6 +206,7 @@ impl Error {
                 | Error::InvalidArgument { .. }
                 | Error::UnknownRecord { .. }
                 | Error::CaMissing { .. }
+                | Error::NotAPack { .. }
         )
     }
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod enrol;
 pub mod error;
+pub mod evidence;
 pub mod identity;
 pub mod ingest;
 pub mod metrics;

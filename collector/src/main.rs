@@ -57,9 +57,11 @@ enum Command {
     /// The agent registry: list agents, revoke one.
     #[command(subcommand)]
     Agent(AgentCommand),
-    /// Printable reports from the store (the board report).
+    /// Reports from the store: the board's one page and the auditor's evidence pack.
     #[command(subcommand)]
     Report(report_cli::ReportCommand),
+    /// Check an evidence pack: every file's hash, the chain, and (with --config) the ledger.
+    Verify(report_cli::VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -197,6 +199,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Token(command) => token(command).await,
         Command::Agent(command) => agent(command).await,
         Command::Report(cmd) => report_cli::report(cmd).await,
+        Command::Verify(args) => report_cli::verify(args).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The hourly retention task of `serve`: empties old report bodies and
 //! deletes old history (see [`crate::store::retention`]), a bounded amount
-//! per run, until the caller's shutdown future completes.
+//! per run, until the caller's shutdown future completes; and, daily, a
+//! ledger checkpoint of the agents' report chains.
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,6 +14,11 @@ use crate::store::{RetentionPolicy, Store};
 /// Between runs. A run works off at most a bounded number of rows, so a
 /// backlog shrinks by that much per hour; steady state needs far less.
 pub const PERIOD: Duration = Duration::from_secs(3600);
+
+/// A ledger checkpoint of every agent's chain head is appended by the
+/// first run after this long (see `store/ledger.rs`): the chains are then
+/// on record daily, not only when an evidence pack is made.
+pub const CHECKPOINT_EVERY_SECS: i64 = 86_400;
 
 /// Runs [`Store::prune`] now and every [`PERIOD`] until `shutdown`.
 pub async fn run(
@@ -39,6 +45,17 @@ pub async fn run(
 }
 
 async fn once(store: &Store, policy: RetentionPolicy, metrics: &Metrics) {
+    // Before pruning, so the heads of the chains it shortens are on record.
+    match store.ledger_checkpoint_due(CHECKPOINT_EVERY_SECS).await {
+        Ok(Some(entry)) => tracing::info!(
+            seq = entry.seq,
+            subject = %entry.subject,
+            "ledger checkpoint of the agents' report chains"
+        ),
+        Ok(None) => {}
+        // The next run tries again; packs append their own checkpoint.
+        Err(e) => tracing::error!(error = %e, "ledger checkpoint failed"),
+    }
     match store.prune(policy, OffsetDateTime::now_utc()).await {
         Ok(pruned) => {
             metrics.ingest.pruned(&pruned);

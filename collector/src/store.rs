@@ -18,6 +18,7 @@ mod counts;
 pub mod exceptions;
 mod history;
 mod ingest;
+pub mod ledger;
 pub mod policy;
 pub(crate) mod portable;
 mod postgres;
@@ -43,6 +44,7 @@ pub use aggregate::{
 };
 pub use api_tokens::{ApiToken, IssuedToken, Role, TokenCheck};
 pub use exceptions::{Exception, ExceptionQuery, ExceptionState, NewException};
+pub use ledger::{ChainLink, LedgerEntry};
 pub use policy::{AgentPolicy, Policy};
 pub use query::{
     AgentFilter, AgentRow, AgentState, ChangeRow, Coverage, Cursor, ExceptionFilter, FindingFilter,
@@ -275,6 +277,73 @@ impl Store {
         limit: Option<u32>,
     ) -> Result<Vec<AdminEvent>> {
         admin::events(&self.backend, after.as_ref(), limit).await
+    }
+
+    /// Appends a checkpoint of every agent's chain head to the ledger.
+    pub async fn ledger_checkpoint(&self) -> Result<LedgerEntry> {
+        let heads = ledger::heads(&self.backend).await?;
+        let subject = format!("{} agent chain heads", heads.len());
+        let digest = ledger::heads_digest(&heads);
+        self.ledger_append(ledger::KIND_CHECKPOINT, &subject, &digest)
+            .await
+    }
+
+    /// Appends a checkpoint when the last one is older than `max_age_secs`
+    /// (or there is none); the checkpoint appended, if any.
+    pub async fn ledger_checkpoint_due(&self, max_age_secs: i64) -> Result<Option<LedgerEntry>> {
+        let last = ledger::last_at(&self.backend, ledger::KIND_CHECKPOINT).await?;
+        if last.is_some_and(|at| at > now() - max_age_secs) {
+            return Ok(None);
+        }
+        self.ledger_checkpoint().await.map(Some)
+    }
+
+    /// Appends an entry to the ledger, now.
+    pub async fn ledger_append(
+        &self,
+        kind: &str,
+        subject: &str,
+        digest: &str,
+    ) -> Result<LedgerEntry> {
+        ledger::append(
+            &self.backend,
+            kind,
+            subject,
+            digest,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+    }
+
+    /// The whole ledger, oldest first.
+    pub async fn ledger(&self) -> Result<Vec<LedgerEntry>> {
+        ledger::entries(&self.backend).await
+    }
+
+    /// Every agent's chain head (agents with no chained report left out).
+    pub async fn chain_heads(&self) -> Result<Vec<(String, String)>> {
+        ledger::heads(&self.backend).await
+    }
+
+    /// An agent's chained reports from `from_sequence` on, in chain order.
+    pub async fn report_chain(&self, agent: &str, from_sequence: i64) -> Result<Vec<ChainLink>> {
+        ledger::chain(&self.backend, agent, from_sequence).await
+    }
+
+    /// The chain links of the reports `ids` (those stored with one).
+    pub async fn report_links(&self, ids: &[i64]) -> Result<Vec<ChainLink>> {
+        ledger::links(&self.backend, ids).await
+    }
+
+    /// The chain hash of the agent's report before `sequence`, if stored.
+    pub async fn previous_chain_hash(&self, agent: &str, sequence: i64) -> Result<Option<String>> {
+        ledger::previous_hash(&self.backend, agent, sequence).await
+    }
+
+    /// A report's body as stored and whether retention emptied it; None
+    /// when no such report is stored.
+    pub async fn report_body(&self, report_id: i64) -> Result<Option<(String, bool)>> {
+        ledger::body(&self.backend, report_id).await
     }
 
     /// A cheap query proving the database answers (for `/healthz`).

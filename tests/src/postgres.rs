@@ -123,6 +123,17 @@ impl PgServer {
         );
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
+
+    /// Runs one SQL statement that must fail and returns psql's error text.
+    pub fn psql_error(&self, dbname: &str, sql: &str) -> String {
+        let out = run_bounded(
+            self.client("psql")
+                .args(["-d", dbname, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]),
+            Duration::from_secs(60),
+        );
+        assert!(!out.status.success(), "psql succeeded on {sql}");
+        String::from_utf8_lossy(&out.stderr).trim().to_owned()
+    }
 }
 
 impl Drop for PgServer {

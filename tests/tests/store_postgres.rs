@@ -27,7 +27,7 @@ async fn several_collectors_migrate_one_database_at_once() {
     }
     assert_eq!(
         pg.psql("migrate_once", "SELECT version FROM trustwatch_schema"),
-        "5"
+        "6"
     );
     assert_eq!(
         pg.psql(

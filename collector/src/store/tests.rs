@@ -320,5 +320,6 @@ async fn the_same_body_twice_is_stored_once() {
 
 mod aggregates;
 mod counts;
+mod ledger;
 mod migrations;
 mod writer;

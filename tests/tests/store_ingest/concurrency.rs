@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use time::macros::datetime;
 use time::OffsetDateTime;
-use trustwatch_collector::store::{Refusal, Stored};
+use trustwatch_collector::store::{ledger, Refusal, Stored};
 use trustwatch_collector::{Error, Store};
 use trustwatch_rules::Severity::High;
 use trustwatch_rules::Status::{Fail, Pass};
@@ -38,6 +38,7 @@ async fn two_collectors(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_collectors_on_one_database_store_each_report_once_and_never_go_back() {
     let (pg, a, b) = two_collectors("two_collectors").await;
+    let (reader, other) = (a.clone(), b.clone());
     // Four senders, two per collector, each uploading the agent's reports
     // 1..=REPORTS in order: every report arrives four times, in races,
     // starting with the agent's very first contact.
@@ -125,6 +126,38 @@ async fn two_collectors_on_one_database_store_each_report_once_and_never_go_back
         pg.psql(db, "SELECT count(*) FROM finding_changes"),
         expected.to_string()
     );
+    // The agent's hash chain follows the same order, unbroken, and its
+    // head is the last report's: the row lock serialised it too.
+    let chain = reader.report_chain("a1", 0).await.unwrap();
+    assert_eq!(chain.len(), stored.len());
+    assert_eq!(chain[0].expected_hash(ledger::GENESIS), chain[0].chain_hash);
+    for pair in chain.windows(2) {
+        assert_eq!(
+            pair[1].expected_hash(&pair[0].chain_hash),
+            pair[1].chain_hash
+        );
+    }
+    assert_eq!(
+        reader.chain_heads().await.unwrap(),
+        [("a1".to_owned(), chain.last().unwrap().chain_hash.clone())]
+    );
+    // Ledger appends from both collectors at once stay one chain.
+    let appends: Vec<_> = (0..8)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                reader.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move { store.ledger_checkpoint().await.unwrap() })
+        })
+        .collect();
+    for t in appends {
+        t.await.unwrap();
+    }
+    let entries = reader.ledger().await.unwrap();
+    assert_eq!(entries.len(), 8);
+    assert_eq!(ledger::check_ledger(&entries), Vec::<String>::new());
 }
 
 /// Agents of one site report the same two rules in opposite orders

@@ -249,6 +249,32 @@ const MIGRATIONS: &[&str] = &[
     DROP TRIGGER finding_counts_update ON findings;
     DROP FUNCTION trustwatch_count_findings();
     "#,
+    // 6: tamper evidence, as SQLite migration 8: report chain hashes, the
+    // agent's head (written under the agent's row lock ingest already
+    // takes, so collectors stay concurrent) and the append-only ledger.
+    r#"
+    ALTER TABLE reports ADD COLUMN chain_hash TEXT;
+    ALTER TABLE agents ADD COLUMN chain_head TEXT;
+
+    CREATE TABLE ledger (
+        seq       BIGINT PRIMARY KEY,
+        at        BIGINT NOT NULL,
+        kind      TEXT NOT NULL,
+        subject   TEXT NOT NULL,
+        digest    TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+    );
+    CREATE FUNCTION trustwatch_ledger_append_only() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'the ledger is append-only';
+    END;
+    $$ LANGUAGE plpgsql;
+    CREATE TRIGGER ledger_no_change BEFORE UPDATE OR DELETE ON ledger
+        FOR EACH ROW EXECUTE FUNCTION trustwatch_ledger_append_only();
+    CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
+        FOR EACH STATEMENT EXECUTE FUNCTION trustwatch_ledger_append_only();
+    "#,
 ];
 
 /// The schema version this build writes.

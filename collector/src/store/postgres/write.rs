@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::store::counts::CountDeltas;
 use crate::store::history::{self, CurrentRow, Plan};
 use crate::store::ingest::{self, AgentState, Decision, Earlier, Prepared};
-use crate::store::{Refusal, Stored};
+use crate::store::{ledger, Refusal, Stored};
 
 // A row to lock even for an agent's very first report. A concurrent
 // first report of the same agent waits here on the primary key, then
@@ -31,7 +31,7 @@ const CREATE_AGENT: &str = "
     ON CONFLICT (name) DO NOTHING";
 
 const LOCK_AGENT: &str =
-    "SELECT revoked_at IS NOT NULL, last_sequence FROM agents WHERE name = $1 FOR UPDATE";
+    "SELECT revoked_at IS NOT NULL, last_sequence, chain_head FROM agents WHERE name = $1 FOR UPDATE";
 
 const EARLIER: &str = "SELECT id, body_sha256 FROM reports WHERE agent = $1 AND report_uid = $2";
 
@@ -42,13 +42,15 @@ const UPDATE_AGENT: &str = "
     UPDATE agents SET site = $2, cert_fingerprint = $3,
         last_seen = GREATEST(last_seen, $4),
         last_contact = GREATEST(COALESCE(last_contact, 0), $4),
-        last_sequence = $5
+        last_sequence = $5,
+        chain_head = $6
     WHERE name = $1";
 
 const INSERT_REPORT: &str = "
     INSERT INTO reports (agent, site, cert_fingerprint, received_at, scanned_at, baseline_id,
-                         baseline_version, vantage, body, body_sha256, report_uid, sequence)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                         baseline_version, vantage, body, body_sha256, report_uid, sequence,
+                         chain_hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
     RETURNING id";
 
 const INSERT_GAP: &str = "
@@ -175,6 +177,7 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
         revoked: row.get(0),
         last_sequence: row.get(1),
     };
+    let head: Option<String> = row.get(2);
     let stmt = steps.prepare(EARLIER, "prepare the report lookup").await?;
     let earlier: Option<(i64, String)> = tx
         .query_opt(&stmt, &[&agent.name, &p.report_uid])
@@ -210,6 +213,13 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
         }
         Decision::Store { gap } => gap,
     };
+    let chain_hash = ledger::report_chain_hash(
+        head.as_deref().unwrap_or(ledger::GENESIS),
+        &agent.name,
+        p.sequence,
+        p.received,
+        &p.body_sha256,
+    );
 
     steps
         .execute(
@@ -221,6 +231,7 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
                 &agent.cert_fingerprint,
                 &p.received,
                 &p.sequence,
+                &chain_hash,
             ],
         )
         .await?;
@@ -243,6 +254,7 @@ pub(super) async fn ingest(client: &mut Object, database: &str, p: &Prepared) ->
                 &p.body_sha256,
                 &p.report_uid,
                 &p.sequence,
+                &chain_hash,
             ],
         )
         .await

@@ -283,6 +283,30 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX agents_by_site_contact
         ON agents(site, revoked_at, last_contact, last_seen, name);
     "#,
+    // 8: tamper evidence (store/ledger.rs): each report's place in its
+    // agent's hash chain, the agent's head, and the append-only ledger of
+    // checkpoints and evidence packs. Reports stored before this have no
+    // chain hash; an agent's chain starts at its first report after it.
+    r#"
+    ALTER TABLE reports ADD COLUMN chain_hash TEXT;
+    ALTER TABLE agents ADD COLUMN chain_head TEXT;
+
+    CREATE TABLE ledger (
+        seq       INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        kind      TEXT NOT NULL,
+        subject   TEXT NOT NULL,
+        digest    TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN
+        SELECT RAISE(ABORT, 'the ledger is append-only');
+    END;
+    CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN
+        SELECT RAISE(ABORT, 'the ledger is append-only');
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -13,10 +13,10 @@ use crate::error::Result;
 use crate::store::counts::CountDeltas;
 use crate::store::history::{self, CurrentRow, Plan};
 use crate::store::ingest::{self, AgentState, Decision, Earlier, Prepared};
-use crate::store::{Refusal, SequenceGap, Stored};
+use crate::store::{ledger, Refusal, SequenceGap, Stored};
 
 const AGENT_STATE: &str =
-    "SELECT revoked_at IS NOT NULL, last_sequence FROM agents WHERE name = ?1";
+    "SELECT revoked_at IS NOT NULL, last_sequence, chain_head FROM agents WHERE name = ?1";
 
 const EARLIER: &str = "SELECT id, body_sha256 FROM reports WHERE agent = ?1 AND report_uid = ?2";
 
@@ -26,19 +26,21 @@ const TOUCH_AGENT: &str = "
 
 const UPSERT_AGENT: &str = "
     INSERT INTO agents (name, site, cert_fingerprint, first_seen, last_seen, last_contact,
-                        last_sequence)
-    VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5)
+                        last_sequence, chain_head)
+    VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6)
     ON CONFLICT (name) DO UPDATE SET
         site = excluded.site,
         cert_fingerprint = excluded.cert_fingerprint,
         last_seen = MAX(agents.last_seen, excluded.last_seen),
         last_contact = MAX(COALESCE(agents.last_contact, 0), excluded.last_contact),
-        last_sequence = excluded.last_sequence";
+        last_sequence = excluded.last_sequence,
+        chain_head = excluded.chain_head";
 
 const INSERT_REPORT: &str = "
     INSERT INTO reports (agent, site, cert_fingerprint, received_at, scanned_at, baseline_id,
-                         baseline_version, vantage, body, body_sha256, report_uid, sequence)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+                         baseline_version, vantage, body, body_sha256, report_uid, sequence,
+                         chain_hash)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 const INSERT_GAP: &str = "
     INSERT INTO sequence_gaps (agent, first_missing, last_missing, detected_at, report_id)
@@ -100,21 +102,27 @@ pub(super) fn ingest(
 ) -> Result<std::result::Result<Stored, Refusal>> {
     let err = |action| db_err(path, action);
     let agent = &p.agent;
-    let state = conn
+    let (state, head): (AgentState, Option<String>) = conn
         .prepare_cached(AGENT_STATE)
         .map_err(err("prepare the agent lookup"))?
         .query_row([&agent.name], |r| {
-            Ok(AgentState {
-                revoked: r.get(0)?,
-                last_sequence: r.get(1)?,
-            })
+            Ok((
+                AgentState {
+                    revoked: r.get(0)?,
+                    last_sequence: r.get(1)?,
+                },
+                r.get(2)?,
+            ))
         })
         .optional()
         .map_err(err("read the agent"))?
-        .unwrap_or(AgentState {
-            revoked: false,
-            last_sequence: 0,
-        });
+        .unwrap_or((
+            AgentState {
+                revoked: false,
+                last_sequence: 0,
+            },
+            None,
+        ));
     let earlier: Option<(i64, String)> = conn
         .prepare_cached(EARLIER)
         .map_err(err("prepare the report lookup"))?
@@ -146,6 +154,13 @@ pub(super) fn ingest(
         Decision::Store { gap } => gap,
     };
 
+    let chain_hash = ledger::report_chain_hash(
+        head.as_deref().unwrap_or(ledger::GENESIS),
+        &agent.name,
+        p.sequence,
+        p.received,
+        &p.body_sha256,
+    );
     conn.prepare_cached(UPSERT_AGENT)
         .map_err(err("prepare the agent upsert"))?
         .execute(params![
@@ -153,7 +168,8 @@ pub(super) fn ingest(
             agent.site,
             agent.cert_fingerprint,
             p.received,
-            p.sequence
+            p.sequence,
+            chain_hash,
         ])
         .map_err(err("record the agent"))?;
     conn.prepare_cached(INSERT_REPORT)
@@ -171,6 +187,7 @@ pub(super) fn ingest(
             p.body_sha256,
             p.report_uid,
             p.sequence,
+            chain_hash,
         ])
         .map_err(err("store the report"))?;
     let report_id = conn.last_insert_rowid();
