@@ -3,6 +3,9 @@
 //! analyst, admin; see `auth.rs`). It binds to loopback by default: the
 //! data is the trust's weak spots, so exposing it is the operator's choice.
 //!
+//! The read-only web view lives under `/ui/` (`ui.rs`), behind the same
+//! tokens and roles, carried in a cookie.
+//!
 //! `/metrics` and `/healthz` stay unauthenticated on purpose: Prometheus
 //! and load balancers scrape them without credentials, and they carry only
 //! bounded aggregates (no host, target or agent names). Put the listener
@@ -14,6 +17,9 @@ mod exceptions;
 mod findings;
 mod listings;
 mod params;
+mod ui;
+
+pub use ui::UI_PATH;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +36,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use trustwatch_rules::Catalogue;
 
+use crate::config::Config;
 use crate::error::Error;
 use crate::metrics::{Metrics, CONTENT_TYPE};
 use crate::store::{Coverage, Cursor, Store};
@@ -53,6 +60,8 @@ pub struct ApiState {
     pub metrics: Metrics,
     pub catalogue: Arc<Catalogue>,
     pub stale_after: Duration,
+    /// For the board report the web view renders on demand.
+    pub config: Arc<Config>,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -81,6 +90,7 @@ pub fn router(state: ApiState) -> Router {
         .route(METRICS_PATH, get(metrics))
         .route(HEALTH_PATH, get(health))
         .nest("/api/v1", v1)
+        .merge(ui::router(state.clone()))
         .with_state(state)
 }
 

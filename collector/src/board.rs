@@ -9,7 +9,7 @@
 //! `kpis.rs` and `svg.rs` make the HTML. Everything but `data.rs` is pure.
 
 pub mod data;
-mod html;
+pub(crate) mod html;
 pub mod kpi;
 mod kpis;
 pub mod rag;

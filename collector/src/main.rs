@@ -384,6 +384,10 @@ async fn serve(config: PathBuf) -> anyhow::Result<()> {
     let http = collector.http_addr();
     println!("the /api/v1/ endpoints need an API token: trustwatch-collector api-token create --config FILE --name NAME --role auditor");
     println!(
+        "web view (sign in with an API token): http://{http}{}",
+        api::UI_PATH
+    );
+    println!(
         "metrics: http://{http}{}  findings: http://{http}{}  agents: http://{http}{}",
         api::METRICS_PATH,
         api::FINDINGS_PATH,

@@ -158,6 +158,7 @@ impl Collector {
             metrics: self.metrics.clone(),
             catalogue: self.catalogue.clone(),
             stale_after: self.config.agents.stale_after,
+            config: Arc::new(self.config.clone()),
         });
         let ingest_task = tokio::spawn(ingest::serve(
             self.ingest_listener,

@@ -13,3 +13,4 @@ mod policy;
 mod promtool;
 mod replay;
 mod support;
+mod web;

@@ -238,6 +238,15 @@ pub async fn http(
 /// Sends one request on a new connection to the plain HTTP listener and
 /// reads the whole answer as text, within [`BOUND`].
 async fn plain(addr: SocketAddr, request: Request<Full<Bytes>>) -> (StatusCode, String) {
+    let (status, _, text) = exchange(addr, request).await;
+    (status, text)
+}
+
+/// As [`plain`], with the response headers.
+pub async fn exchange(
+    addr: SocketAddr,
+    request: Request<Full<Bytes>>,
+) -> (StatusCode, hyper::HeaderMap, String) {
     tokio::time::timeout(BOUND, async {
         let tcp = TcpStream::connect(addr).await.unwrap();
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
@@ -246,8 +255,9 @@ async fn plain(addr: SocketAddr, request: Request<Full<Bytes>>) -> (StatusCode, 
         tokio::spawn(conn);
         let response = sender.send_request(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8(bytes.to_vec()).unwrap())
+        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
     })
     .await
     .expect("HTTP request within the bound")
