@@ -11,8 +11,10 @@ use trustwatch_rules::toml_location;
 use crate::error::{Error, Result};
 
 mod board;
+mod siem;
 
 pub use board::BoardConfig;
+pub use siem::{HecConfig, SiemConfig};
 
 /// Reports above this size are refused unless the operator raises it.
 pub const DEFAULT_MAX_REPORT_BYTES: u64 = 8 * 1024 * 1024;
@@ -33,6 +35,8 @@ pub struct Config {
     pub retention: crate::store::RetentionPolicy,
     pub enrol: EnrolConfig,
     pub board: BoardConfig,
+    /// `[siem.hec]`: the OCSF push to a Splunk HEC, if any.
+    pub siem: SiemConfig,
 }
 
 /// Enrolment: how long the certificates issued to agents last. Agents renew
@@ -131,6 +135,8 @@ struct RawConfig {
     enrol: RawEnrol,
     #[serde(default)]
     board: board::RawBoard,
+    #[serde(default)]
+    siem: siem::RawSiem,
 }
 
 #[derive(Debug, Deserialize)]
@@ -344,6 +350,8 @@ impl Config {
             .map_err(|(key, m)| invalid(Some("retention"), key, m))?;
         let board =
             board::board_config(raw.board).map_err(|(key, m)| invalid(Some("board"), key, m))?;
+        let siem = siem::siem_config(raw.siem, base)
+            .map_err(|(key, m)| invalid(Some("siem.hec"), key, m))?;
 
         Ok(Config {
             file: file.to_owned(),
@@ -366,6 +374,7 @@ impl Config {
             },
             enrol: EnrolConfig { cert_days },
             board,
+            siem,
         })
     }
 }

@@ -16,10 +16,12 @@ pub mod evidence;
 pub mod identity;
 pub mod ingest;
 pub mod metrics;
+pub mod ocsf;
 pub mod policy;
 pub mod retention;
 pub mod server;
 pub mod shutdown;
+pub mod siem;
 pub mod store;
 pub mod tls;
 

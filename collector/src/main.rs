@@ -16,6 +16,7 @@ use trustwatch_collector::demo::{self, Demo, DemoOptions};
 use trustwatch_collector::store::{Actor, Change};
 use trustwatch_collector::{api, enrol, ingest, Collector, Config, Error, Store};
 
+mod export_cli;
 mod registers_cli;
 mod report_cli;
 
@@ -62,6 +63,9 @@ enum Command {
     Report(report_cli::ReportCommand),
     /// Check an evidence pack: every file's hash, the chain, and (with --config) the ledger.
     Verify(report_cli::VerifyArgs),
+    /// Findings for a SIEM: OCSF 1.1.0 NDJSON.
+    #[command(subcommand)]
+    Export(export_cli::ExportCommand),
 }
 
 #[derive(Subcommand)]
@@ -200,6 +204,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Agent(command) => agent(command).await,
         Command::Report(cmd) => report_cli::report(cmd).await,
         Command::Verify(args) => report_cli::verify(args).await,
+        Command::Export(cmd) => export_cli::export(cmd).await,
     }
 }
 

@@ -11,6 +11,7 @@ mod exceptions;
 mod health;
 mod ingest;
 mod posture;
+mod siem;
 
 use std::time::Instant;
 
@@ -25,6 +26,7 @@ use crate::store::Aggregates;
 pub use compliance::{compliance, control_family, ComplianceRatio};
 pub use enrol::{CertRequestRejection, EnrolMetrics, IssuedVia};
 pub use ingest::IngestCounters;
+pub use siem::{SiemMetrics, SiemResult};
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -133,6 +135,7 @@ pub struct Metrics {
     pub ingest: IngestCounters,
     health: health::Health,
     pub enrol: EnrolMetrics,
+    pub siem: SiemMetrics,
 }
 
 impl Metrics {
@@ -185,6 +188,7 @@ impl Metrics {
             auth_refusals.with_label_values(&[reason.as_str()]);
         }
         let enrol = EnrolMetrics::register(&registry)?;
+        let siem = SiemMetrics::register(&registry)?;
         Ok(Metrics {
             registry,
             reports_ingested,
@@ -196,6 +200,7 @@ impl Metrics {
             ingest,
             health,
             enrol,
+            siem,
         })
     }
 

@@ -24,6 +24,9 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::tls;
 
+/// One POST to the SIEM's HEC, connect to last byte.
+const SIEM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A collector with its listeners bound, ready to `run`.
 pub struct Collector {
     config: Config,
@@ -38,6 +41,8 @@ pub struct Collector {
     ingest_listener: TcpListener,
     http_listener: TcpListener,
     stored: watch::Sender<u64>,
+    /// The OCSF push to a Splunk HEC, when `[siem.hec]` is set.
+    siem: Option<crate::siem::Pump>,
 }
 
 impl std::fmt::Debug for Collector {
@@ -61,6 +66,18 @@ impl Collector {
         let store = Store::connect(&config.store, &config.data_dir).await?;
         let metrics = Metrics::new()?;
         metrics.set_store_backend(store.backend_name());
+        // The HEC client's TLS settings and the cursor are checked before
+        // any socket opens, like the rest of the configuration.
+        let siem = match &config.siem.hec {
+            None => None,
+            Some(hec) => Some(crate::siem::Pump::new(
+                store.clone(),
+                catalogue.clone(),
+                crate::siem::Hec::new(hec.clone(), SIEM_TIMEOUT)?,
+                &config.data_dir,
+                metrics.siem.clone(),
+            )?),
+        };
         let ingest_listener = bind("ingest listener", config.ingest.listen).await?;
         let http_listener = bind("HTTP listener", config.http.listen).await?;
         Ok(Collector {
@@ -76,6 +93,7 @@ impl Collector {
             ingest_listener,
             http_listener,
             stored: watch::channel(0).0,
+            siem,
         })
     }
 
@@ -174,6 +192,9 @@ impl Collector {
             self.metrics.clone(),
             stopped(stop_rx.clone()),
         ));
+        let siem_task = self
+            .siem
+            .map(|pump| tokio::spawn(pump.run(self.stored.subscribe(), stop_rx.clone())));
         let http_task = tokio::spawn(
             axum::serve(self.http_listener, api_app)
                 .with_graceful_shutdown(stopped(stop_rx))
@@ -187,6 +208,9 @@ impl Collector {
         };
         ingest_task.await.map_err(task_err)?;
         retention_task.await.map_err(task_err)?;
+        if let Some(task) = siem_task {
+            task.await.map_err(task_err)?;
+        }
         http_task
             .await
             .map_err(task_err)?

@@ -153,13 +153,19 @@ impl Collector {
 
     /// As `start`, refusing reports above `max_report_bytes`.
     pub fn start_limited(dir: &Path, max_report_bytes: u64) -> Collector {
+        Collector::start_with(dir, max_report_bytes, "")
+    }
+
+    /// As `start_limited`, with `extra` TOML (more tables) appended to the
+    /// config.
+    pub fn start_with(dir: &Path, max_report_bytes: u64, extra: &str) -> Collector {
         let ingest = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let config = dir.join("collector.toml");
         fs::write(
             &config,
             format!(
-                "data_dir = \"data\"\n\n[ingest]\nlisten = \"{ingest}\"\nserver_names = [\"localhost\"]\nmax_report_bytes = {max_report_bytes}\n\n[http]\nlisten = \"{http}\"\n\n[agents]\nstale_after_secs = 86400\n"
+                "data_dir = \"data\"\n\n[ingest]\nlisten = \"{ingest}\"\nserver_names = [\"localhost\"]\nmax_report_bytes = {max_report_bytes}\n\n[http]\nlisten = \"{http}\"\n\n[agents]\nstale_after_secs = 86400\n{extra}"
             ),
         )
         .expect("write collector config");

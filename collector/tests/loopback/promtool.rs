@@ -190,8 +190,9 @@ async fn a_scrape_after_failing_findings_passes_promtool_without_lint_warnings()
     assert_eq!(families, types);
     // 13 before issue 7; + sequence gaps, duplicates, retention pruned;
     // + accepted risk, exceptions, oldest contact, store up, backend info,
-    // up since; + certificates issued, certificate requests rejected.
-    assert_eq!(families, 24, "{text}");
+    // up since; + certificates issued, certificate requests rejected;
+    // + SIEM events (issue 8).
+    assert_eq!(families, 25, "{text}");
     h.stop().await;
 }
 
