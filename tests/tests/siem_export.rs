@@ -3,15 +3,16 @@
 //!
 //! - pushes every stored change as an OCSF 1.1.0 event to a Splunk-HEC
 //!   compatible HTTPS receiver (siem_export/hec.rs), each exactly once,
-//!   each valid against tests/ocsf/ocsf-1.1.0-findings.schema.json; when
+//!   each valid against OCSF's own 1.1.0 schema; when
 //!   the receiver answers 503 for a while the collector retries and
 //!   nothing is lost or duplicated; after a kill and restart the persisted
 //!   cursor resends nothing;
 //! - `export ocsf` writes the current findings as NDJSON, every line valid
 //!   against the same schema, to a file and to standard output.
 //!
-//! Validation runs tests/ocsf/validate.py (Python `jsonschema`, Draft
-//! 2020-12), which scripts/test installs.
+//! Validation runs tests/ocsf/validate.py: the schema server's export of
+//! OCSF 1.1.0 as the PyPI package `ocsf-json-schema` ships it, checked with
+//! Python `jsonschema` (Draft 2020-12); scripts/test installs both.
 
 #[path = "siem_export/check.rs"]
 mod check;

@@ -1,6 +1,6 @@
 //! The attributes every Trustwatch OCSF event carries: the base event
 //! (category, class, activity, type, time, severity, status, metadata),
-//! `finding_info`, and the host as `device` and `resources`.
+//! `finding_info`, and the host as `device`.
 //!
 //! Enumerations follow the OCSF 1.1.0 dictionary and the Findings
 //! category (https://schema.ocsf.io/1.1.0/classes/compliance_finding and
@@ -162,11 +162,10 @@ pub(super) fn base(
             "modified_time": millis(row.last_changed),
         }),
     );
+    // The host profile's `device`; OCSF 1.1.0's finding classes have no
+    // `resources` (the official schema refuses it), and the exact target
+    // (host:port, URL, mounted root) is in `unmapped`.
     put("device", device(&row.host));
-    put(
-        "resources",
-        json!([{ "uid": row.target, "name": row.host, "type": "target" }]),
-    );
     // What OCSF has no attribute for but an analyst needs to find the
     // result in Trustwatch: which agent saw it, at which site, and the
     // observed result (OCSF's lifecycle status is not the rule's result).
@@ -187,12 +186,53 @@ pub(super) fn base(
     e
 }
 
-/// The scanned host: an address or a name. `type_id` 0 (Unknown): the
-/// agent does not tell servers from desktops.
+/// The scanned host: an address, a DNS name, or (for what is neither,
+/// such as the folder of a mounted root the agent assessed) just a
+/// `name`: OCSF's `hostname` must be a DNS name. `type_id` 0 (Unknown):
+/// the agent does not tell servers from desktops.
 fn device(host: &str) -> Value {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     match bare.parse::<IpAddr>() {
         Ok(ip) => json!({ "type_id": 0, "type": "Unknown", "ip": ip.to_string() }),
-        Err(_) => json!({ "type_id": 0, "type": "Unknown", "hostname": host }),
+        Err(_) if is_hostname(host) => {
+            json!({ "type_id": 0, "type": "Unknown", "hostname": host })
+        }
+        Err(_) => json!({ "type_id": 0, "type": "Unknown", "name": host }),
+    }
+}
+
+/// Dot-separated labels of letters, digits and inner hyphens, as OCSF's
+/// `hostname_t` allows.
+fn is_hostname(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 253
+        && text.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+#[cfg(test)]
+mod device_tests {
+    use super::device;
+
+    #[test]
+    fn the_host_becomes_an_ip_a_hostname_or_only_a_name() {
+        assert_eq!(device("10.1.0.5")["ip"], "10.1.0.5");
+        assert_eq!(device("[::1]")["ip"], "::1");
+        assert_eq!(
+            device("mail.example.nhs.uk")["hostname"],
+            "mail.example.nhs.uk"
+        );
+        // A mounted root the agent assessed is no DNS name.
+        let root = device("/srv/roots/ward-pc");
+        assert_eq!(root["name"], "/srv/roots/ward-pc");
+        assert!(root.get("hostname").is_none());
+        assert!(device("-bad-.example")["hostname"].is_null());
     }
 }
