@@ -87,20 +87,23 @@ pub async fn make(store: &Store, opts: &Options, catalogue: &Catalogue) -> Resul
     let site_matches = |site: &str| opts.site.as_deref().is_none_or(|s| s == site);
     let policies = store.policies().await?;
     let agents = store.agents().await?;
+    let policies: Vec<scope::PolicyScope> = policies
+        .iter()
+        .filter(|p| site_matches(&p.site))
+        .map(scope::PolicyScope::from)
+        .collect();
+    let agents: Vec<_> = agents
+        .into_iter()
+        .filter(|a| site_matches(&a.site))
+        .collect();
     let scope = scope::Scope {
         site: opts.site.clone(),
         period_from_utc: opts.period.from.map(super::utc_unix),
         period_until_utc: opts.period.until.map(super::utc_unix),
-        policies: policies
-            .iter()
-            .filter(|p| site_matches(&p.site))
-            .map(scope::PolicyScope::from)
-            .collect(),
+        sites_without_policy: scope::sites_without_policy(&agents, &policies),
+        policies,
         vantage_points: scope::vantage_points(store, opts).await?,
-        agents: agents
-            .into_iter()
-            .filter(|a| site_matches(&a.site))
-            .collect(),
+        agents,
         coverage: scope::coverage(&known, &assessed),
     };
 

@@ -17,6 +17,10 @@ pub struct Scope {
     /// Exclusive.
     pub period_until_utc: Option<String>,
     pub policies: Vec<PolicyScope>,
+    /// Sites with agents but no central policy: their scope is each
+    /// agent's own agent.toml, which the collector never sees, so the
+    /// auditor is told rather than shown an empty list.
+    pub sites_without_policy: Vec<SiteWithoutPolicy>,
     pub vantage_points: Vec<Vantage>,
     pub agents: Vec<AgentRow>,
     pub coverage: Coverage,
@@ -33,6 +37,36 @@ pub struct PolicyScope {
     pub disabled_rules: Vec<String>,
     pub updated_at_utc: String,
     pub updated_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteWithoutPolicy {
+    pub site: String,
+    pub note: &'static str,
+}
+
+const LOCAL_SCOPE: &str = "no central policy: each agent scans the scope of its own agent.toml, \
+     which the collector does not hold; the hosts it assessed are under coverage";
+
+/// The agents' sites that no policy in `policies` covers, sorted.
+pub(super) fn sites_without_policy(
+    agents: &[AgentRow],
+    policies: &[PolicyScope],
+) -> Vec<SiteWithoutPolicy> {
+    let covered: std::collections::BTreeSet<&str> =
+        policies.iter().map(|p| p.site.as_str()).collect();
+    let sites: std::collections::BTreeSet<&str> = agents
+        .iter()
+        .map(|a| a.site.as_str())
+        .filter(|s| !covered.contains(s))
+        .collect();
+    sites
+        .into_iter()
+        .map(|site| SiteWithoutPolicy {
+            site: site.to_owned(),
+            note: LOCAL_SCOPE,
+        })
+        .collect()
 }
 
 impl From<&Policy> for PolicyScope {

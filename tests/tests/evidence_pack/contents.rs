@@ -65,6 +65,7 @@ pub fn check(files: &Files) {
         scope["policies"][0]["exclude"],
         serde_json::json!(["10.1.99.0/24"])
     );
+    assert_eq!(scope["sites_without_policy"], serde_json::json!([]));
     let vantages: Vec<&str> = scope["vantage_points"]
         .as_array()
         .unwrap()
