@@ -502,6 +502,19 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         demo.api_token,
         demo.findings_url()
     );
+    let base = demo.metrics_url();
+    let base = base.trim_end_matches("/metrics");
+    let config = demo.dir.join(demo::COLLECTOR_CONFIG_FILE);
+    println!("  web view: {base}/ui/ (sign in with the token above)");
+    println!("The board's one page and the auditor's evidence pack, from the demo's store:");
+    println!(
+        "  trustwatch-collector report board --config {} --out board.html",
+        config.display()
+    );
+    println!(
+        "  trustwatch-collector report evidence --config {} --out evidence.zip",
+        config.display()
+    );
     if args.once {
         demo.stop().await?;
         return Ok(());
